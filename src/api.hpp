@@ -1,0 +1,43 @@
+// What a SCIM endpoint handler gets and how it answers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "directory.hpp"
+#include "json.hpp"
+#include "scim.h"
+#include "store_lmdb.hpp"
+
+namespace scim {
+
+struct Context {
+    Store& store;
+    const Directory& dir;
+    const scim_request_t& req;
+    scim_response_t* resp;
+    std::string_view base_url;
+
+    std::string_view body() const { return {req.body.data, req.body.len}; }
+    std::string_view query() const { return {req.query.data, req.query.len}; }
+};
+
+constexpr const char kScimContentType[] = "application/scim+json";
+
+void respond_json(scim_response_t* resp, int status, const json_t* body);
+void respond_error(scim_response_t* resp, int status, const char* scim_type,
+                   const std::string& detail);
+// Copies a NUL-terminated string into a malloc()ed response field.
+char* dup_field(std::string_view s);
+
+// Parses a request body as JSON; 400 invalidSyntax with jansson's reason.
+Json parse_body(const Context& ctx);
+
+// Endpoint handlers (users.cpp, discovery.cpp).
+void users_create(Context& ctx);
+void users_get(Context& ctx, std::string_view id);
+void users_delete(Context& ctx, std::string_view id);
+void users_list(Context& ctx);
+void service_provider_config(Context& ctx);
+
+}  // namespace scim

@@ -1,0 +1,19 @@
+// A directory (one IdP tenant): its name and the hashes of its bearer tokens.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct scim_directory_s {
+    std::string name;
+    std::vector<std::array<unsigned char, 32>> token_hashes;
+};
+
+namespace scim {
+using Directory = scim_directory_s;
+
+// Checks "Authorization: Bearer <token>" against the directory's hashes.
+bool authorized(const Directory& dir, std::string_view authorization);
+}  // namespace scim

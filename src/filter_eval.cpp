@@ -1,0 +1,254 @@
+// Binding filters to a schema and evaluating them against stored resources.
+#include <vector>
+
+#include "filter.hpp"
+#include "scim_error.hpp"
+#include "util.hpp"
+
+namespace scim {
+namespace {
+
+[[noreturn]] void invalid(const AttrPath& p, const std::string& what) {
+    fail(400, "invalidFilter", format("invalid filter at position %zu: %s", p.position,
+                                      what.c_str()));
+}
+
+std::string written(const AttrPath& p) {
+    std::string s = p.urn.empty() ? p.attr : p.urn + ":" + p.attr;
+    if (!p.sub.empty()) s += "." + p.sub;
+    return s;
+}
+
+// The attribute a comparison actually reads: the sub-attribute when one is
+// named, the "value" sub-attribute of a multi-valued complex attribute
+// (RFC 7644 §3.4.2.2: "emails co ..." compares the values), else the attribute.
+const Attribute* target(const AttrPath& p) {
+    if (p.sub_attribute || p.attribute == nullptr) return p.sub_attribute;
+    if (p.attribute->type == Type::Complex) return find_sub_attribute(*p.attribute, "value");
+    return p.attribute;
+}
+
+void check_comparison(const Filter& f) {
+    const Attribute* t = target(f.path);
+    if (t == nullptr || t->type == Type::Complex)
+        invalid(f.path, "\"" + written(f.path) + "\" is complex: compare one of its sub-attributes");
+    if (f.op == FilterOp::Pr) return;
+    const json_t* v = f.value.get();
+    bool ordering = f.op == FilterOp::Gt || f.op == FilterOp::Ge || f.op == FilterOp::Lt ||
+                    f.op == FilterOp::Le;
+    bool substring = f.op == FilterOp::Co || f.op == FilterOp::Sw || f.op == FilterOp::Ew;
+    if (json_is_null(v)) {
+        if (f.op != FilterOp::Eq && f.op != FilterOp::Ne)
+            invalid(f.path, "null can only be compared with eq or ne");
+        return;
+    }
+    switch (t->type) {
+        case Type::Boolean:
+            if (ordering || substring)
+                invalid(f.path, "\"" + written(f.path) + "\" is a boolean: use eq, ne or pr");
+            if (!json_is_boolean(v))
+                invalid(f.path, "\"" + written(f.path) + "\" is a boolean: compare it with true or false");
+            return;
+        case Type::Binary:
+            if (ordering) invalid(f.path, "\"" + written(f.path) + "\" is binary: it has no order");
+            [[fallthrough]];
+        case Type::String:
+        case Type::Reference:
+            if (!json_is_string(v))
+                invalid(f.path, "\"" + written(f.path) + "\" is a string: compare it with a quoted value");
+            return;
+        case Type::DateTime: {
+            int64_t ms;
+            if (!json_is_string(v) || (!substring && !parse_datetime(str_view(v), &ms)))
+                invalid(f.path, "\"" + written(f.path) +
+                                    "\" is a dateTime: compare it with a quoted RFC 3339 time");
+            return;
+        }
+        case Type::Integer:
+        case Type::Decimal:
+            if (!json_is_number(v) || substring)
+                invalid(f.path, "\"" + written(f.path) + "\" is a number: compare it with a number");
+            return;
+        case Type::Complex:
+            break;
+    }
+}
+
+void bind_path(AttrPath& p, const ResourceType& rt, const Attribute* parent) {
+    if (parent) {
+        if (!p.urn.empty() || !p.sub.empty())
+            invalid(p, "inside [...] name a sub-attribute of \"" + std::string(parent->name) + "\"");
+        p.sub_attribute = find_sub_attribute(*parent, p.attr);
+        if (!p.sub_attribute)
+            invalid(p, "\"" + std::string(parent->name) + "\" has no sub-attribute \"" + p.attr + "\"");
+        return;
+    }
+    const Schema* schema = rt.schema;
+    if (!p.urn.empty() && !iequals(p.urn, rt.schema->id)) {
+        p.extension = find_extension(rt, p.urn);
+        if (!p.extension) invalid(p, "unknown schema \"" + p.urn + "\"");
+        schema = p.extension;
+    }
+    p.attribute = find_attribute(*schema, p.attr);
+    if (!p.attribute && !p.extension) p.attribute = find_common_attribute(p.attr);
+    if (!p.attribute) invalid(p, "unknown attribute \"" + written(p) + "\"");
+    if (!p.sub.empty()) {
+        p.sub_attribute = find_sub_attribute(*p.attribute, p.sub);
+        if (!p.sub_attribute) invalid(p, "unknown attribute \"" + written(p) + "\"");
+    }
+}
+
+void bind(Filter& f, const ResourceType& rt, const Attribute* parent) {
+    switch (f.kind) {
+        case Filter::Kind::And:
+        case Filter::Kind::Or:
+            bind(*f.left, rt, parent);
+            bind(*f.right, rt, parent);
+            return;
+        case Filter::Kind::Not:
+            bind(*f.left, rt, parent);
+            return;
+        case Filter::Kind::ValuePath:
+            bind_path(f.path, rt, nullptr);
+            if (f.path.attribute->type != Type::Complex)
+                invalid(f.path, "\"" + written(f.path) + "\" has no sub-attributes to filter on");
+            bind(*f.left, rt, f.path.attribute);
+            return;
+        case Filter::Kind::Compare:
+            bind_path(f.path, rt, parent);
+            check_comparison(f);
+            return;
+    }
+}
+
+// The values a path selects in one scope (a resource, or one element inside [...]).
+void collect(const AttrPath& p, const json_t* scope, std::vector<const json_t*>* out) {
+    if (p.attribute == nullptr) {  // relative to an element inside [...]
+        if (const json_t* v = json_object_get(scope, p.sub_attribute->name)) out->push_back(v);
+        return;
+    }
+    const json_t* container = scope;
+    if (p.extension) container = json_object_get(scope, p.extension->id);
+    if (!container) return;
+    const json_t* v = json_object_get(container, p.attribute->name);
+    if (!v) return;
+    const char* sub = p.sub_attribute ? p.sub_attribute->name
+                      : p.attribute->type == Type::Complex ? "value"
+                                                           : nullptr;
+    auto add = [&](const json_t* e) {
+        if (sub) {
+            if (const json_t* s = json_object_get(e, sub)) out->push_back(s);
+        } else {
+            out->push_back(e);
+        }
+    };
+    if (json_is_array(v)) {
+        size_t i;
+        json_t* e;
+        json_array_foreach(v, i, e) add(e);
+    } else {
+        add(v);
+    }
+}
+
+bool present(const json_t* v) {
+    if (json_is_null(v)) return false;
+    if (json_is_string(v)) return json_string_length(v) > 0;
+    if (json_is_array(v)) return json_array_size(v) > 0;
+    if (json_is_object(v)) return json_object_size(v) > 0;
+    return true;
+}
+
+template <typename T>
+bool ordered(FilterOp op, const T& a, const T& b) {
+    switch (op) {
+        case FilterOp::Eq: return a == b;
+        case FilterOp::Gt: return a > b;
+        case FilterOp::Ge: return a >= b;
+        case FilterOp::Lt: return a < b;
+        case FilterOp::Le: return a <= b;
+        default: return false;
+    }
+}
+
+bool compare_one(const json_t* v, FilterOp op, const json_t* lit, const Attribute& t) {
+    switch (t.type) {
+        case Type::Boolean:
+            return json_is_boolean(v) && json_is_true(v) == json_is_true(lit);
+        case Type::Integer:
+        case Type::Decimal:
+            return json_is_number(v) && ordered(op, json_number_value(v), json_number_value(lit));
+        case Type::DateTime:
+            if (op != FilterOp::Co && op != FilterOp::Sw && op != FilterOp::Ew) {
+                int64_t a, b;
+                return json_is_string(v) && parse_datetime(str_view(v), &a) &&
+                       parse_datetime(str_view(lit), &b) && ordered(op, a, b);
+            }
+            [[fallthrough]];
+        default: {
+            if (!json_is_string(v)) return false;
+            std::string a(str_view(v)), b(str_view(lit));
+            if (!t.case_exact) {
+                a = ascii_lower(a);
+                b = ascii_lower(b);
+            }
+            switch (op) {
+                case FilterOp::Co: return a.find(b) != std::string::npos;
+                case FilterOp::Sw: return a.compare(0, b.size(), b) == 0;
+                case FilterOp::Ew:
+                    return a.size() >= b.size() && a.compare(a.size() - b.size(), b.size(), b) == 0;
+                default: return ordered(op, a, b);
+            }
+        }
+    }
+}
+
+bool matches(const Filter& f, const json_t* scope) {
+    switch (f.kind) {
+        case Filter::Kind::And: return matches(*f.left, scope) && matches(*f.right, scope);
+        case Filter::Kind::Or: return matches(*f.left, scope) || matches(*f.right, scope);
+        case Filter::Kind::Not: return !matches(*f.left, scope);
+        case Filter::Kind::ValuePath: {
+            const json_t* container = scope;
+            if (f.path.extension) container = json_object_get(scope, f.path.extension->id);
+            const json_t* v = container ? json_object_get(container, f.path.attribute->name)
+                                        : nullptr;
+            if (!v) return false;
+            if (!json_is_array(v)) return matches(*f.left, v);
+            size_t i;
+            json_t* e;
+            json_array_foreach(v, i, e) if (matches(*f.left, e)) return true;
+            return false;
+        }
+        case Filter::Kind::Compare:
+            break;
+    }
+    std::vector<const json_t*> values;
+    collect(f.path, scope, &values);
+    const Attribute& t = *target(f.path);
+    if (f.op == FilterOp::Pr) {
+        for (const json_t* v : values)
+            if (present(v)) return true;
+        return false;
+    }
+    const json_t* lit = f.value.get();
+    if (json_is_null(lit)) {
+        bool any = false;
+        for (const json_t* v : values) any = any || present(v);
+        return f.op == FilterOp::Eq ? !any : any;
+    }
+    FilterOp op = f.op == FilterOp::Ne ? FilterOp::Eq : f.op;
+    bool any = false;
+    for (const json_t* v : values) any = any || compare_one(v, op, lit, t);
+    return f.op == FilterOp::Ne ? !any : any;
+}
+
+}  // namespace
+
+void bind_filter(Filter& filter, const ResourceType& rt) { bind(filter, rt, nullptr); }
+
+bool filter_matches(const Filter& filter, const json_t* resource) {
+    return matches(filter, resource);
+}
+
+}  // namespace scim

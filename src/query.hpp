@@ -1,0 +1,27 @@
+// Query parameters of list requests (RFC 7644 §3.4.2).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace scim {
+
+constexpr long kDefaultCount = 100;
+constexpr long kMaxCount = 1000;
+
+struct ListQuery {
+    bool has_filter = false;
+    std::string filter;
+    long start_index = 1;  // 1-based; values below 1 mean 1
+    long count = kDefaultCount;
+};
+
+// Percent-decodes; '+' becomes a space as in form encoding, which IdPs use.
+std::string percent_decode(std::string_view s);
+
+// Parses the raw query string; parameter names match case-insensitively and
+// unknown parameters are ignored. Throws ScimError 400 invalidValue for a
+// non-numeric startIndex or count. count is clamped to [0, kMaxCount].
+ListQuery parse_list_query(std::string_view raw);
+
+}  // namespace scim

@@ -1,0 +1,175 @@
+#include "resource.hpp"
+
+#include "scim_error.hpp"
+#include "util.hpp"
+
+namespace scim {
+namespace {
+
+const char* type_name(Type t) {
+    switch (t) {
+        case Type::String: return "a string";
+        case Type::Boolean: return "a boolean";
+        case Type::Decimal: return "a number";
+        case Type::Integer: return "an integer";
+        case Type::DateTime: return "an RFC 3339 dateTime string";
+        case Type::Binary: return "a base64 string";
+        case Type::Reference: return "a URI string";
+        case Type::Complex: return "an object";
+    }
+    return "a value";
+}
+
+[[noreturn]] void wrong_type(const std::string& path, const Attribute& a,
+                             bool want_array = false) {
+    fail(400, "invalidValue",
+         format("attribute \"%s\" must be %s%s", path.c_str(),
+                want_array ? "an array of values, each " : "", type_name(a.type)));
+}
+
+Json normalize_value(const json_t* v, const Attribute& a, const std::string& path);
+
+// One value of a (possibly multi-valued) attribute; nullptr drops it.
+Json normalize_single(const json_t* v, const Attribute& a, const std::string& path) {
+    if (json_is_null(v)) return nullptr;
+    switch (a.type) {
+        case Type::String:
+        case Type::Reference:
+        case Type::Binary:
+            if (!json_is_string(v)) wrong_type(path, a);
+            return borrow(const_cast<json_t*>(v));
+        case Type::DateTime: {
+            int64_t ms;
+            if (!json_is_string(v) || !parse_datetime(str_view(v), &ms)) wrong_type(path, a);
+            return borrow(const_cast<json_t*>(v));
+        }
+        case Type::Boolean:
+            if (json_is_boolean(v)) return borrow(const_cast<json_t*>(v));
+            if (json_is_string(v) && iequals(str_view(v), "true")) return take(json_true());
+            if (json_is_string(v) && iequals(str_view(v), "false")) return take(json_false());
+            wrong_type(path, a);
+        case Type::Integer:
+            if (!json_is_integer(v)) wrong_type(path, a);
+            return borrow(const_cast<json_t*>(v));
+        case Type::Decimal:
+            if (!json_is_number(v)) wrong_type(path, a);
+            return borrow(const_cast<json_t*>(v));
+        case Type::Complex: {
+            if (!json_is_object(v)) wrong_type(path, a);
+            Json out = take(json_object());
+            const char* key;
+            json_t* sv;
+            json_object_foreach(const_cast<json_t*>(v), key, sv) {
+                const Attribute* sub = find_sub_attribute(a, key);
+                if (!sub || sub->mutability == Mutability::ReadOnly) continue;
+                Json n = normalize_value(sv, *sub, path + "." + sub->name);
+                if (n) json_object_set_new(out.get(), sub->name, n.release());
+            }
+            if (json_object_size(out.get()) == 0) return nullptr;
+            return out;
+        }
+    }
+    return nullptr;
+}
+
+Json normalize_value(const json_t* v, const Attribute& a, const std::string& path) {
+    if (a.mutability == Mutability::ReadOnly || a.mutability == Mutability::WriteOnly)
+        return nullptr;
+    if (!a.multi_valued) return normalize_single(v, a, path);
+    if (json_is_null(v)) return nullptr;
+    if (!json_is_array(v)) wrong_type(path, a, true);
+    Json out = take(json_array());
+    size_t i, primaries = 0;
+    json_t* e;
+    json_array_foreach(const_cast<json_t*>(v), i, e) {
+        Json n = normalize_single(e, a, path + "[" + std::to_string(i) + "]");
+        if (!n) continue;
+        if (json_is_object(n.get()) && json_is_true(json_object_get(n.get(), "primary")))
+            primaries++;
+        json_array_append_new(out.get(), n.release());
+    }
+    if (primaries > 1)
+        fail(400, "invalidValue",
+             format("attribute \"%s\" has %zu values marked primary; at most one may be",
+                    path.c_str(), primaries));
+    if (json_array_size(out.get()) == 0) return nullptr;
+    return out;
+}
+
+void normalize_schema_attrs(const json_t* in, const Schema& schema, json_t* out,
+                            const std::string& prefix) {
+    const char* key;
+    json_t* v;
+    json_object_foreach(const_cast<json_t*>(in), key, v) {
+        const Attribute* a = find_attribute(schema, key);
+        if (!a) continue;
+        Json n = normalize_value(v, *a, prefix + a->name);
+        if (n) json_object_set_new(out, a->name, n.release());
+    }
+}
+
+void check_required(const json_t* obj, const Schema& schema, const std::string& prefix) {
+    for (size_t i = 0; i < schema.count; i++) {
+        const Attribute& a = schema.attributes[i];
+        if (!a.required) continue;
+        const json_t* v = obj ? json_object_get(obj, a.name) : nullptr;
+        if (!v || (json_is_string(v) && json_string_length(v) == 0))
+            fail(400, "invalidValue",
+                 format("attribute \"%s%s\" is required", prefix.c_str(), a.name));
+    }
+}
+
+}  // namespace
+
+Json normalize_resource(const json_t* body, const ResourceType& rt) {
+    if (!json_is_object(body))
+        fail(400, "invalidSyntax", "the request body must be a JSON object");
+    const json_t* schemas = object_get_ci(body, "schemas");
+    bool has_core = false;
+    if (json_is_array(schemas)) {
+        size_t i;
+        json_t* s;
+        json_array_foreach(const_cast<json_t*>(schemas), i, s) {
+            if (!json_is_string(s))
+                fail(400, "invalidSyntax", "\"schemas\" must be an array of schema URNs");
+            if (iequals(str_view(s), rt.schema->id)) has_core = true;
+        }
+    }
+    if (!has_core)
+        fail(400, "invalidSyntax",
+             format("\"schemas\" must list \"%s\"", rt.schema->id));
+
+    Json out = take(json_object());
+    if (const json_t* ext_id = object_get_ci(body, "externalId")) {
+        if (!json_is_null(ext_id)) {
+            if (!json_is_string(ext_id))
+                fail(400, "invalidValue", "attribute \"externalId\" must be a string");
+            if (json_string_length(ext_id) > 0)
+                json_object_set(out.get(), "externalId", const_cast<json_t*>(ext_id));
+        }
+    }
+    normalize_schema_attrs(body, *rt.schema, out.get(), "");
+    for (size_t i = 0; i < rt.extension_count; i++) {
+        const Schema& ext = *rt.extensions[i];
+        const json_t* ev = object_get_ci(body, ext.id);
+        if (!ev || json_is_null(ev)) continue;
+        if (!json_is_object(ev))
+            fail(400, "invalidValue", format("\"%s\" must be an object", ext.id));
+        Json eo = take(json_object());
+        normalize_schema_attrs(ev, ext, eo.get(), std::string(ext.id) + ":");
+        if (json_object_size(eo.get()) > 0) json_object_set_new(out.get(), ext.id, eo.release());
+    }
+    check_required(out.get(), *rt.schema, "");
+    return out;
+}
+
+Json schemas_of(const json_t* resource, const ResourceType& rt) {
+    Json arr = take(json_array());
+    json_array_append_new(arr.get(), json_string(rt.schema->id));
+    for (size_t i = 0; i < rt.extension_count; i++)
+        if (json_object_get(resource, rt.extensions[i]->id))
+            json_array_append_new(arr.get(), json_string(rt.extensions[i]->id));
+    return arr;
+}
+
+}  // namespace scim

@@ -1,0 +1,28 @@
+// Client-supplied resources: validation and normalisation against a schema.
+#pragma once
+
+#include "json.hpp"
+#include "schema.hpp"
+
+namespace scim {
+
+// Validates a POST/PUT body against a resource type and returns a new object
+// holding only what the client may write, under canonical attribute names:
+//   - attribute names match case-insensitively (RFC 7643 §2.1);
+//   - readOnly attributes (id, meta, groups, ...) are ignored, as are
+//     attributes that no schema of the resource type defines;
+//   - password (writeOnly) is accepted and discarded;
+//   - null and empty values mean "unassigned" and are dropped;
+//   - booleans also accept the strings "true"/"false" in any case (Entra ID);
+//   - a multi-valued attribute may mark at most one value primary;
+//   - required attributes must be present.
+// Extension attributes are kept under their schema URN. "schemas" is not
+// copied: the caller sets it from what the result holds.
+// Throws ScimError 400 (invalidSyntax / invalidValue) naming the attribute.
+Json normalize_resource(const json_t* body, const ResourceType& rt);
+
+// The "schemas" array of a normalised resource: the core schema first, then
+// each extension the resource holds attributes of.
+Json schemas_of(const json_t* resource, const ResourceType& rt);
+
+}  // namespace scim

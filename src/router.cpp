@@ -1,0 +1,147 @@
+// scim_handle(): authentication, routing and the exception border of the
+// SCIM API. Every route is one row of the table below.
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "api.hpp"
+#include "scim_error.hpp"
+#include "util.hpp"
+
+namespace scim {
+namespace {
+
+using CollectionHandler = void (*)(Context&);
+using ItemHandler = void (*)(Context&, std::string_view);
+
+struct Route {
+    const char* endpoint;  // first path segment, matched case-insensitively
+    scim_method_t method;
+    CollectionHandler on_collection;  // /Endpoint
+    ItemHandler on_item;              // /Endpoint/{id}
+};
+
+const Route kRoutes[] = {
+    {"Users", SCIM_METHOD_GET, users_list, users_get},
+    {"Users", SCIM_METHOD_POST, users_create, nullptr},
+    {"Users", SCIM_METHOD_DELETE, nullptr, users_delete},
+    {"ServiceProviderConfig", SCIM_METHOD_GET, service_provider_config, nullptr},
+};
+
+// Endpoints of RFC 7644 that this build does not serve yet: 501, not 404,
+// so a client can tell "not implemented" from "wrong URL".
+const char* const kNotImplemented[] = {"Groups", "Schemas", "ResourceTypes", "Bulk", ".search",
+                                       "Me"};
+
+const char* method_name(scim_method_t m) {
+    static const char* const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "?"};
+    return names[m <= SCIM_METHOD_OTHER ? m : SCIM_METHOD_OTHER];
+}
+
+bool json_content_type(std::string_view ct) {
+    size_t semi = ct.find(';');
+    std::string_view media = ct.substr(0, semi);
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    return iequals(media, "application/scim+json") || iequals(media, "application/json");
+}
+
+void route(Context& ctx) {
+    const scim_request_t& req = ctx.req;
+    if (!authorized(ctx.dir, {req.authorization.data, req.authorization.len})) {
+        ctx.resp->headers |= SCIM_HEADER_WWW_AUTHENTICATE;
+        fail(401, nullptr,
+             req.authorization.len ? "the bearer token is not valid for this directory"
+                                   : "a bearer token is required (Authorization: Bearer ...)");
+    }
+
+    std::string_view path(req.path.data, req.path.len);
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    size_t slash = path.find('/');
+    std::string_view endpoint = path.substr(0, slash);
+    std::string_view id = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (id.find('/') != std::string_view::npos)
+        fail(404, nullptr, format("no SCIM endpoint at \"/%.*s\"", static_cast<int>(path.size()),
+                                  path.data()));
+
+    scim_method_t method = req.method == SCIM_METHOD_HEAD ? SCIM_METHOD_GET : req.method;
+    if ((method == SCIM_METHOD_POST || method == SCIM_METHOD_PUT || method == SCIM_METHOD_PATCH) &&
+        req.content_type.len > 0 &&
+        !json_content_type({req.content_type.data, req.content_type.len}))
+        fail(415, nullptr,
+             format("Content-Type \"%.*s\" is not supported: send application/scim+json",
+                    static_cast<int>(req.content_type.len), req.content_type.data));
+
+    bool known = false;
+    for (const Route& r : kRoutes) {
+        if (!iequals(endpoint, r.endpoint)) continue;
+        known = true;
+        if (r.method != method) continue;
+        if (id.empty() && r.on_collection) return r.on_collection(ctx);
+        if (!id.empty() && r.on_item) return r.on_item(ctx, id);
+    }
+    for (const char* e : kNotImplemented)
+        if (iequals(endpoint, e))
+            fail(501, nullptr, format("/%s is not implemented by this server", e));
+    if (!known)
+        fail(404, nullptr, format("no SCIM endpoint at \"/%.*s\"", static_cast<int>(path.size()),
+                                  path.data()));
+    if (method == SCIM_METHOD_PUT || method == SCIM_METHOD_PATCH)
+        fail(501, nullptr,
+             format("%s is not implemented by this server yet", method_name(req.method)));
+    fail(405, nullptr,
+         format("%s is not allowed on \"/%.*s\"", method_name(req.method),
+                static_cast<int>(path.size()), path.data()));
+}
+
+// Control characters in a log line could forge further lines.
+void sanitize(char* s) {
+    for (; *s; s++)
+        if (static_cast<unsigned char>(*s) < 0x20 || *s == 0x7f) *s = ' ';
+}
+
+}  // namespace
+}  // namespace scim
+
+using namespace scim;
+
+extern "C" int scim_handle(scim_store_t* store, const scim_directory_t* dir,
+                           const scim_request_t* req, scim_response_t* resp) noexcept {
+    memset(resp, 0, sizeof(*resp));
+    int rc = SCIM_OK;
+    try {
+        try {
+            Context ctx{*store, *dir, *req, resp, {req->base_url.data, req->base_url.len}};
+            route(ctx);
+        } catch (const ScimError& e) {
+            respond_error(resp, e.status, e.scim_type, e.detail);
+        } catch (const StoreError& e) {
+            int status = e.code == MDB_MAP_FULL ? 507 : 500;
+            respond_error(resp, status, nullptr,
+                          e.code == MDB_MAP_FULL
+                              ? "the store is full: raise max_size of scim_store"
+                              : std::string("the store failed: ") + e.what());
+        } catch (const std::bad_alloc&) {
+            rc = ENOMEM;
+            respond_error(resp, 500, nullptr, "out of memory");
+        } catch (const std::exception& e) {
+            rc = SCIM_EINTERNAL;
+            respond_error(resp, 500, nullptr, std::string("internal error: ") + e.what());
+        }
+    } catch (...) {
+        // Building the error response itself failed; the glue sends a bare 500.
+        scim_response_free(resp);
+        resp->status = 500;
+        return ENOMEM;
+    }
+    sanitize(resp->reason);
+    return rc;
+}
+
+extern "C" void scim_response_free(scim_response_t* resp) noexcept {
+    free(resp->body);
+    free(resp->location);
+    free(resp->etag);
+    resp->body = resp->location = resp->etag = nullptr;
+    resp->body_len = 0;
+}

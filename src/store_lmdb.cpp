@@ -1,0 +1,323 @@
+#include "store_lmdb.hpp"
+
+#include <openssl/sha.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <grp.h>
+#include <pwd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "scim.h"
+#include "util.hpp"
+
+scim_store_s::~scim_store_s() {
+    if (idle_reader) mdb_txn_abort(idle_reader);
+    if (env) mdb_env_close(env);
+}
+
+namespace scim {
+
+static const char kFormat[] = "1";
+
+StoreError::StoreError(int c) : std::runtime_error(mdb_strerror(c)), code(c) {}
+
+Txn Txn::read(Store& store) {
+    MDB_txn* txn = store.idle_reader;
+    if (txn) {
+        store.idle_reader = nullptr;
+        int rc = mdb_txn_renew(txn);
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+            throw StoreError(rc);
+        }
+    } else {
+        int rc = mdb_txn_begin(store.env, nullptr, MDB_RDONLY, &txn);
+        if (rc != 0) throw StoreError(rc);
+    }
+    return Txn(store, txn, true);
+}
+
+Txn Txn::write(Store& store) {
+    MDB_txn* txn;
+    int rc = mdb_txn_begin(store.env, nullptr, 0, &txn);
+    if (rc != 0) throw StoreError(rc);
+    return Txn(store, txn, false);
+}
+
+Txn::Txn(Txn&& other) noexcept
+    : store_(other.store_), txn_(other.txn_), readonly_(other.readonly_) {
+    other.txn_ = nullptr;
+}
+
+Txn::~Txn() {
+    if (!txn_) return;
+    if (readonly_ && store_->idle_reader == nullptr) {
+        mdb_txn_reset(txn_);
+        store_->idle_reader = txn_;
+    } else {
+        mdb_txn_abort(txn_);
+    }
+}
+
+bool Txn::get(MDB_dbi dbi, std::string_view key, std::string_view* val) {
+    MDB_val k = to_val(key), v;
+    int rc = mdb_get(txn_, dbi, &k, &v);
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc != 0) throw StoreError(rc);
+    *val = from_val(v);
+    return true;
+}
+
+bool Txn::put(MDB_dbi dbi, std::string_view key, std::string_view val, unsigned flags) {
+    MDB_val k = to_val(key), v = to_val(val);
+    int rc = mdb_put(txn_, dbi, &k, &v, flags);
+    if (rc == MDB_KEYEXIST) return false;
+    if (rc != 0) throw StoreError(rc);
+    return true;
+}
+
+bool Txn::del(MDB_dbi dbi, std::string_view key) {
+    MDB_val k = to_val(key);
+    int rc = mdb_del(txn_, dbi, &k, nullptr);
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc != 0) throw StoreError(rc);
+    return true;
+}
+
+void Txn::commit() {
+    MDB_txn* txn = txn_;
+    txn_ = nullptr;
+    int rc = mdb_txn_commit(txn);
+    if (rc != 0) throw StoreError(rc);
+}
+
+uint64_t Txn::id() const { return mdb_txn_id(txn_); }
+
+PrefixCursor::PrefixCursor(Txn& txn, MDB_dbi dbi, std::string prefix) : prefix_(std::move(prefix)) {
+    int rc = mdb_cursor_open(txn.handle(), dbi, &cursor_);
+    if (rc != 0) throw StoreError(rc);
+}
+
+PrefixCursor::~PrefixCursor() {
+    if (cursor_) mdb_cursor_close(cursor_);
+}
+
+bool PrefixCursor::next() {
+    int rc;
+    if (!started_) {
+        started_ = true;
+        key_ = to_val(prefix_);
+        rc = mdb_cursor_get(cursor_, &key_, &val_, MDB_SET_RANGE);
+    } else {
+        rc = mdb_cursor_get(cursor_, &key_, &val_, MDB_NEXT);
+    }
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc != 0) throw StoreError(rc);
+    std::string_view k = from_val(key_);
+    return k.size() >= prefix_.size() && k.compare(0, prefix_.size(), prefix_) == 0;
+}
+
+std::string resource_prefix(std::string_view dir, std::string_view type) {
+    std::string k;
+    k.reserve(dir.size() + type.size() + 2);
+    k.append(dir).push_back('\0');
+    k.append(type).push_back('\0');
+    return k;
+}
+
+std::string resource_key(std::string_view dir, std::string_view type, std::string_view id) {
+    return resource_prefix(dir, type).append(id);
+}
+
+std::string unique_key(std::string_view dir, std::string_view type, std::string_view attr,
+                       std::string_view value) {
+    std::string k = resource_prefix(dir, type);
+    k.append(attr).push_back('\0');
+    // LMDB's default key limit is 511 bytes; directory names are at most 64.
+    if (value.size() > 400) {
+        unsigned char md[SHA256_DIGEST_LENGTH];
+        SHA256(reinterpret_cast<const unsigned char*>(value.data()), value.size(), md);
+        k.append("#sha256:").append(hex(md, sizeof(md)));
+    } else {
+        k.append(value);
+    }
+    return k;
+}
+
+}  // namespace scim
+
+using namespace scim;
+
+static int check_directory(const char* path, char* err, size_t errlen) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        set_error(err, errlen, "\"%s\" does not exist or cannot be reached: %s", path,
+                  strerror(e));
+        return e == ENOENT ? ENOENT : e;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        set_error(err, errlen, "\"%s\" is not a directory", path);
+        return SCIM_ENOTDIR;
+    }
+    return SCIM_OK;
+}
+
+extern "C" int scim_store_open(const char* path, size_t max_size, scim_store_t** out, char* err,
+                               size_t errlen) noexcept {
+    try {
+        *out = nullptr;
+        if (max_size < SCIM_STORE_MIN_MAX_SIZE) {
+            set_error(err, errlen, "max_size must be at least 1m");
+            return SCIM_EINVAL;
+        }
+        int rc = check_directory(path, err, errlen);
+        if (rc != SCIM_OK) return rc;
+
+        auto store = std::make_unique<Store>();
+        if ((rc = mdb_env_create(&store->env)) != 0 ||
+            (rc = mdb_env_set_maxdbs(store->env, 16)) != 0 ||
+            (rc = mdb_env_set_mapsize(store->env, max_size)) != 0) {
+            set_error(err, errlen, "cannot create the LMDB environment: %s", mdb_strerror(rc));
+            return rc;
+        }
+        // MDB_NOTLS: reader slots belong to transactions, not threads, which
+        // lets a worker keep one reset reader for renewal.
+        rc = mdb_env_open(store->env, path, MDB_NOTLS, 0600);
+        if (rc != 0) {
+            set_error(err, errlen, "cannot open the LMDB environment in \"%s\": %s", path,
+                      mdb_strerror(rc));
+            return rc;
+        }
+        int dead = 0;
+        mdb_reader_check(store->env, &dead);
+
+        Txn txn = Txn::write(*store);
+        struct {
+            const char* name;
+            MDB_dbi* dbi;
+        } dbs[] = {{"meta", &store->meta}, {"resources", &store->resources},
+                   {"unique", &store->unique}};
+        for (auto& d : dbs) {
+            rc = mdb_dbi_open(txn.handle(), d.name, MDB_CREATE, d.dbi);
+            if (rc != 0) {
+                set_error(err, errlen, "cannot open database \"%s\" in \"%s\": %s", d.name, path,
+                          mdb_strerror(rc));
+                return rc;
+            }
+        }
+        std::string_view format;
+        if (txn.get(store->meta, "format", &format)) {
+            if (format != kFormat) {
+                set_error(err, errlen,
+                          "\"%s\" holds a store of format %.*s; this build reads format %s", path,
+                          static_cast<int>(format.size()), format.data(), kFormat);
+                return SCIM_EFORMAT;
+            }
+        } else {
+            txn.put(store->meta, "format", kFormat);
+        }
+        txn.commit();
+        *out = store.release();
+        return SCIM_OK;
+    } catch (const StoreError& e) {
+        set_error(err, errlen, "store \"%s\": %s", path, e.what());
+        return e.code;
+    } catch (const std::bad_alloc&) {
+        return ENOMEM;
+    } catch (...) {
+        return SCIM_EINTERNAL;
+    }
+}
+
+extern "C" void scim_store_close(scim_store_t* store) noexcept { delete store; }
+
+// Whether uid (primary group gid) may access a file with the given bits.
+static bool may(const struct stat& st, uint32_t uid, uint32_t gid, mode_t user_bits,
+                mode_t group_bits, mode_t other_bits) {
+    if (uid == 0) return true;
+    if (st.st_uid == uid) return (st.st_mode & user_bits) == user_bits;
+    bool in_group = st.st_gid == gid;
+    if (!in_group) {
+        struct passwd pw, *res = nullptr;
+        std::vector<char> buf(16384);
+        if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &res) == 0 && res) {
+            int n = 64;
+            std::vector<gid_t> groups(static_cast<size_t>(n));
+            if (getgrouplist(pw.pw_name, gid, groups.data(), &n) < 0) {
+                groups.resize(static_cast<size_t>(n));
+                getgrouplist(pw.pw_name, gid, groups.data(), &n);
+            }
+            for (int i = 0; i < n; i++)
+                if (groups[static_cast<size_t>(i)] == st.st_gid) in_group = true;
+        }
+    }
+    if (in_group) return (st.st_mode & group_bits) == group_bits;
+    return (st.st_mode & other_bits) == other_bits;
+}
+
+extern "C" int scim_store_check_access(const char* path, uint32_t uid, uint32_t gid, char* err,
+                                       size_t errlen) noexcept {
+    try {
+        int rc = check_directory(path, err, errlen);
+        if (rc != SCIM_OK) return rc;
+        struct stat st;
+        stat(path, &st);
+        if (!may(st, uid, gid, S_IWUSR | S_IXUSR, S_IWGRP | S_IXGRP, S_IWOTH | S_IXOTH)) {
+            set_error(err, errlen, "\"%s\" is not writable by uid %u", path, uid);
+            return SCIM_EACCESS;
+        }
+        for (const char* name : {"data.mdb", "lock.mdb"}) {
+            std::string file = std::string(path) + "/" + name;
+            if (stat(file.c_str(), &st) != 0) continue;
+            if (!may(st, uid, gid, S_IRUSR | S_IWUSR, S_IRGRP | S_IWGRP, S_IROTH | S_IWOTH)) {
+                set_error(err, errlen, "\"%s\" is not writable by uid %u", file.c_str(), uid);
+                return SCIM_EACCESS;
+            }
+        }
+        return SCIM_OK;
+    } catch (...) {
+        return SCIM_EINTERNAL;
+    }
+}
+
+extern "C" int scim_store_chown(const char* path, uint32_t uid, uint32_t gid, char* err,
+                                size_t errlen) noexcept {
+    try {
+        for (const char* name : {"data.mdb", "lock.mdb"}) {
+            std::string file = std::string(path) + "/" + name;
+            if (chown(file.c_str(), uid, gid) != 0 && errno != ENOENT) {
+                int e = errno;
+                set_error(err, errlen, "chown(\"%s\") failed: %s", file.c_str(), strerror(e));
+                return e;
+            }
+        }
+        return SCIM_OK;
+    } catch (...) {
+        return SCIM_EINTERNAL;
+    }
+}
+
+extern "C" int scim_store_stat(scim_store_t* store, const char* directory,
+                               scim_store_stat_t* stat) noexcept {
+    try {
+        *stat = scim_store_stat_t{0, 0};
+        Txn txn = Txn::read(*store);
+        {
+            PrefixCursor users(txn, store->resources, resource_prefix(directory, "User"));
+            while (users.next()) stat->users++;
+        }
+        PrefixCursor groups(txn, store->resources, resource_prefix(directory, "Group"));
+        while (groups.next()) stat->groups++;
+        return SCIM_OK;
+    } catch (const StoreError& e) {
+        return e.code;
+    } catch (...) {
+        return SCIM_EINTERNAL;
+    }
+}

@@ -115,8 +115,9 @@ SCIM_API void scim_store_close(scim_store_t *store) SCIM_NOEXCEPT;
 
 /**
  * @brief Check that a user could open the store: the directory exists, is a
- * directory, and the user may create and write files in it (and write
- * data.mdb and lock.mdb where they already exist).
+ * directory, every directory above it is searchable by the user, and the
+ * user may create and write files in it (and write data.mdb and lock.mdb
+ * where they already exist).
  *
  * Used by a root master process to refuse a configuration whose workers
  * would run as a user that cannot write the store. Permission bits and

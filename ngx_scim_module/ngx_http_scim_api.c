@@ -202,7 +202,7 @@ ngx_http_scim_api_process(ngx_http_request_t *r)
                       &slcf->api->name, resp->reason);
     }
 
-    if (resp->status == 0 || resp->content_type == NULL) {
+    if (resp->status == 0 || (resp->body_len && resp->content_type == NULL)) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -272,7 +272,7 @@ ngx_http_scim_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_scim_main_conf_t *smcf = conf;
 
-    ssize_t           size;
+    off_t             size;
     ngx_str_t        *value, s;
     ngx_uint_t        i;
     ngx_file_info_t   fi;
@@ -296,22 +296,24 @@ ngx_http_scim_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             s.len = value[i].len - 9;
             s.data = value[i].data + 9;
 
-            size = ngx_parse_size(&s);
+            /* ngx_parse_offset() also knows "g" */
 
-            if (size == NGX_ERROR) {
+            size = ngx_parse_offset(&s);
+
+            if (size == NGX_ERROR || (uint64_t) size > NGX_MAX_SIZE_T_VALUE) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid max_size \"%V\"", &value[i]);
                 return NGX_CONF_ERROR;
             }
 
-            if ((size_t) size < SCIM_STORE_MIN_MAX_SIZE) {
+            if ((uint64_t) size < SCIM_STORE_MIN_MAX_SIZE) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "max_size \"%V\" is too small, "
                                    "the minimum is 1m", &value[i]);
                 return NGX_CONF_ERROR;
             }
 
-            smcf->store_max_size = size;
+            smcf->store_max_size = (size_t) size;
             continue;
         }
 
@@ -710,18 +712,12 @@ ngx_http_scim_store_init_conf(ngx_cycle_t *cycle, void *conf)
                   && ccf->user != (ngx_uid_t) NGX_CONF_UNSET_UINT
                   && ccf->user != 0;
 
+    rc = SCIM_OK;
+
     if (worker_user) {
         rc = scim_store_check_access((char *) smcf->store_path.data,
                                      ccf->user, ccf->group,
                                      (char *) err, sizeof(err));
-        if (rc != SCIM_OK) {
-            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                          "scim_store: %s (the worker user \"%s\" must "
-                          "own or be able to write it) in %s:%ui",
-                          err, ccf->username, smcf->store_file,
-                          smcf->store_line);
-            return NGX_CONF_ERROR;
-        }
     }
 
     /*
@@ -730,25 +726,46 @@ ngx_http_scim_store_init_conf(ngx_cycle_t *cycle, void *conf)
      * closed at once: workers open their own after fork.
      */
 
-    rc = scim_store_open((char *) smcf->store_path.data, smcf->store_max_size,
-                         &store, (char *) err, sizeof(err));
-    if (rc != SCIM_OK) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "scim_store: %s in %s:%ui",
-                      err, smcf->store_file, smcf->store_line);
-        return NGX_CONF_ERROR;
+    if (rc == SCIM_OK) {
+        rc = scim_store_open((char *) smcf->store_path.data,
+                             smcf->store_max_size, &store,
+                             (char *) err, sizeof(err));
+        if (rc == SCIM_OK) {
+            scim_store_close(store);
+        }
+
+        /*
+         * What the open created as root goes to the workers, even when the
+         * open failed (lock.mdb is created before data.mdb is read), so
+         * that repairing the store is enough for the next start.
+         */
+
+        if (worker_user) {
+            (void) scim_store_chown((char *) smcf->store_path.data,
+                                    ccf->user, ccf->group, NULL, 0);
+
+            if (rc == SCIM_OK) {
+                rc = scim_store_check_access((char *) smcf->store_path.data,
+                                             ccf->user, ccf->group,
+                                             (char *) err, sizeof(err));
+            }
+        }
     }
 
-    scim_store_close(store);
-
-    if (worker_user) {
-        rc = scim_store_chown((char *) smcf->store_path.data, ccf->user,
-                              ccf->group, (char *) err, sizeof(err));
-        if (rc != SCIM_OK) {
+    if (rc != SCIM_OK) {
+        if (rc == SCIM_EACCESS) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "scim_store: %s (the worker user \"%s\" must "
+                          "own or be able to write it) in %s:%ui",
+                          err, ccf->username, smcf->store_file,
+                          smcf->store_line);
+        } else {
             ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                           "scim_store: %s in %s:%ui",
                           err, smcf->store_file, smcf->store_line);
-            return NGX_CONF_ERROR;
         }
+
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;

@@ -9,8 +9,8 @@ namespace scim {
 namespace {
 
 [[noreturn]] void invalid(const AttrPath& p, const std::string& what) {
-    fail(400, "invalidFilter", format("invalid filter at position %zu: %s", p.position,
-                                      what.c_str()));
+    fail(400, "invalidFilter",
+         format("invalid filter: %s at position %zu", what.c_str(), p.position));
 }
 
 std::string written(const AttrPath& p) {

@@ -100,7 +100,8 @@ private:
     }
 
     void require_space(const char* after) {
-        if (pos_ >= s_.size() || (s_[pos_] != ' ' && s_[pos_] != '\t' && s_[pos_] != '('))
+        if (pos_ >= s_.size()) error(format("expected an expression after %s", after), pos_);
+        if (s_[pos_] != ' ' && s_[pos_] != '\t' && s_[pos_] != '(')
             error(format("expected a space after %s", after), pos_);
         skip_ws();
     }

@@ -7,6 +7,8 @@
 #include <pwd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -267,6 +269,23 @@ extern "C" int scim_store_check_access(const char* path, uint32_t uid, uint32_t 
         int rc = check_directory(path, err, errlen);
         if (rc != SCIM_OK) return rc;
         struct stat st;
+        // Every directory above the store must be searchable, or the
+        // workers cannot reach it whatever the store's own permissions.
+        char* real = realpath(path, nullptr);
+        if (real) {
+            std::string dir(real);
+            free(real);
+            for (size_t slash = dir.rfind('/'); slash != std::string::npos && slash > 0;
+                 slash = dir.rfind('/')) {
+                dir.resize(slash);
+                if (stat(dir.c_str(), &st) == 0 && !may(st, uid, gid, S_IXUSR, S_IXGRP, S_IXOTH)) {
+                    set_error(err, errlen,
+                              "\"%s\" cannot be searched by uid %u, so \"%s\" cannot be reached",
+                              dir.c_str(), uid, path);
+                    return SCIM_EACCESS;
+                }
+            }
+        }
         stat(path, &st);
         if (!may(st, uid, gid, S_IWUSR | S_IXUSR, S_IWGRP | S_IXGRP, S_IWOTH | S_IXOTH)) {
             set_error(err, errlen, "\"%s\" is not writable by uid %u", path, uid);

@@ -25,6 +25,8 @@ struct Context {
 constexpr const char kScimContentType[] = "application/scim+json";
 
 void respond_json(scim_response_t* resp, int status, const json_t* body);
+// A body that is already serialised SCIM JSON.
+void respond_text(scim_response_t* resp, int status, std::string_view body);
 void respond_error(scim_response_t* resp, int status, const char* scim_type,
                    const std::string& detail);
 // Copies a NUL-terminated string into a malloc()ed response field.

@@ -225,12 +225,22 @@ private:
         char c = s_[pos_];
         if (c == '"') {
             pos_++;
+            bool escaped = false;
             while (pos_ < s_.size() && s_[pos_] != '"') {
-                if (s_[pos_] == '\\') pos_++;
+                if (s_[pos_] == '\\') {
+                    escaped = true;
+                    pos_++;
+                }
                 pos_++;
             }
             if (pos_ >= s_.size()) error("unterminated string", start);
             pos_++;
+            // Most values are plain: take them as they are, checking UTF-8.
+            if (!escaped) {
+                json_t* v = json_stringn(s_.data() + start + 1, pos_ - start - 2);
+                if (!v) error("invalid value (not UTF-8)", start);
+                return take(v);
+            }
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             while (pos_ < s_.size() && (std::strchr("0123456789+-.eE", s_[pos_]) != nullptr))
                 pos_++;

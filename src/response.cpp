@@ -34,6 +34,17 @@ void respond_json(scim_response_t* resp, int status, const json_t* body) {
     resp->content_type = kScimContentType;
 }
 
+void respond_text(scim_response_t* resp, int status, std::string_view body) {
+    char* buf = static_cast<char*>(malloc(body.size() ? body.size() : 1));
+    if (!buf) throw std::bad_alloc();
+    memcpy(buf, body.data(), body.size());
+    free(resp->body);
+    resp->body = buf;
+    resp->body_len = body.size();
+    resp->status = status;
+    resp->content_type = kScimContentType;
+}
+
 void respond_error(scim_response_t* resp, int status, const char* scim_type,
                    const std::string& detail) {
     Json err = take(json_object());

@@ -7,6 +7,7 @@
 #include "api.hpp"
 #include "filter.hpp"
 #include "query.hpp"
+#include "record.hpp"
 #include "resource.hpp"
 #include "schema.hpp"
 #include "scim_error.hpp"
@@ -41,29 +42,12 @@ std::string location_of(std::string_view base_url, std::string_view id) {
     return std::string(base_url).append(rt.endpoint).append("/").append(id);
 }
 
-Json parse_stored(std::string_view stored) {
-    json_error_t jerr;
-    json_t* j = json_loadb(stored.data(), stored.size(), 0, &jerr);
-    if (!j) throw std::runtime_error("corrupt stored resource");
-    return take(j);
-}
-
-// A stored user as the client sees it: meta.location depends on the URL the
-// request came in through, so it is added here rather than stored.
-Json render(std::string_view stored, std::string_view base_url) {
-    Json doc = parse_stored(stored);
-    json_t* meta = json_object_get(doc.get(), "meta");
-    const json_t* id = json_object_get(doc.get(), "id");
-    if (meta && id)
-        json_object_set_new(meta, "location",
-                            json_string(location_of(base_url, str_view(id)).c_str()));
-    return doc;
-}
-
-void respond_resource(Context& ctx, int status, const json_t* doc) {
-    respond_json(ctx.resp, status, doc);
-    const json_t* version = json_object_get(json_object_get(doc, "meta"), "version");
-    if (json_is_string(version)) ctx.resp->etag = dup_field(str_view(version));
+void respond_record(Context& ctx, int status, std::string_view record, std::string_view id) {
+    std::string body;
+    body.reserve(record.size() + ctx.base_url.size() + 64);
+    render_record(record, location_of(ctx.base_url, id), &body);
+    respond_text(ctx.resp, status, body);
+    ctx.resp->etag = dup_field(record_version(record));
 }
 
 [[noreturn]] void not_found(std::string_view id) {
@@ -72,9 +56,13 @@ void respond_resource(Context& ctx, int status, const json_t* doc) {
                 id.data()));
 }
 
-// The ids an index can answer a filter with, or nothing when it needs a scan.
+// The ids an index can answer a filter with, or nothing when it needs a
+// scan. *exact says the ids are precisely the filter's result, so the
+// records need not be parsed to check them (userName's index folds case as
+// the filter's comparison does; externalId's is case-exact as it is).
 std::optional<std::vector<std::string>> index_candidates(const Filter& f, const Directory& dir,
-                                                         Txn& txn, const Store& store) {
+                                                         Txn& txn, const Store& store,
+                                                         bool* exact) {
     switch (f.kind) {
         case Filter::Kind::Compare: {
             const AttrPath& p = f.path;
@@ -95,13 +83,14 @@ std::optional<std::vector<std::string>> index_candidates(const Filter& f, const 
             return ids;
         }
         case Filter::Kind::And: {
-            if (auto l = index_candidates(*f.left, dir, txn, store)) return l;
-            return index_candidates(*f.right, dir, txn, store);
+            *exact = false;
+            if (auto l = index_candidates(*f.left, dir, txn, store, exact)) return l;
+            return index_candidates(*f.right, dir, txn, store, exact);
         }
         case Filter::Kind::Or: {
-            auto l = index_candidates(*f.left, dir, txn, store);
+            auto l = index_candidates(*f.left, dir, txn, store, exact);
             if (!l) return std::nullopt;
-            auto r = index_candidates(*f.right, dir, txn, store);
+            auto r = index_candidates(*f.right, dir, txn, store, exact);
             if (!r) return std::nullopt;
             l->insert(l->end(), r->begin(), r->end());
             std::sort(l->begin(), l->end());
@@ -109,6 +98,7 @@ std::optional<std::vector<std::string>> index_candidates(const Filter& f, const 
             return l;
         }
         default:
+            *exact = false;
             return std::nullopt;
     }
 }
@@ -139,15 +129,13 @@ void users_create(Context& ctx) {
 
     for (const UniqueEntry& u : unique_entries(ctx.dir, doc.get()))
         if (!txn.put(ctx.store.unique, u.key, id, MDB_NOOVERWRITE)) fail(409, "uniqueness", u.taken);
-    txn.put(ctx.store.resources, resource_key(ctx.dir.name, rt.name, id), dump(doc.get()),
-            MDB_NOOVERWRITE);
+    std::string record = encode_record(doc.get());
+    txn.put(ctx.store.resources, resource_key(ctx.dir.name, rt.name, id), record, MDB_NOOVERWRITE);
     txn.commit();
     ctx.resp->changed = 1;
 
-    std::string location = location_of(ctx.base_url, id);
-    json_object_set_new(meta, "location", json_string(location.c_str()));
-    respond_resource(ctx, 201, doc.get());
-    ctx.resp->location = dup_field(location);
+    respond_record(ctx, 201, record, id);
+    ctx.resp->location = dup_field(location_of(ctx.base_url, id));
 }
 
 void users_get(Context& ctx, std::string_view id) {
@@ -156,8 +144,7 @@ void users_get(Context& ctx, std::string_view id) {
     std::string_view stored;
     if (!txn.get(ctx.store.resources, resource_key(ctx.dir.name, rt.name, id), &stored))
         not_found(id);
-    Json doc = render(stored, ctx.base_url);
-    respond_resource(ctx, 200, doc.get());
+    respond_record(ctx, 200, stored, id);
 }
 
 void users_delete(Context& ctx, std::string_view id) {
@@ -166,7 +153,7 @@ void users_delete(Context& ctx, std::string_view id) {
     std::string key = resource_key(ctx.dir.name, rt.name, id);
     std::string_view stored;
     if (!txn.get(ctx.store.resources, key, &stored)) not_found(id);
-    Json doc = parse_stored(stored);
+    Json doc = decode_record(stored);
     for (const UniqueEntry& u : unique_entries(ctx.dir, doc.get())) txn.del(ctx.store.unique, u.key);
     txn.del(ctx.store.resources, key);
     txn.commit();
@@ -183,46 +170,45 @@ void users_list(Context& ctx) {
     }
 
     Txn txn = Txn::read(ctx.store);
-    Json resources = take(json_array());
-    size_t total = 0;
+    std::string resources;
+    size_t total = 0, returned = 0;
     const size_t first = static_cast<size_t>(q.start_index);
     const size_t last = first + static_cast<size_t>(q.count);  // exclusive
+    bool exact = true;
+    std::optional<std::vector<std::string>> ids;
+    if (filter) ids = index_candidates(*filter, ctx.dir, txn, ctx.store, &exact);
+    const bool check = filter && !(ids && exact);
+
     // Counts every match and renders those inside [first, last).
-    auto consider = [&](std::string_view stored) {
-        Json doc;
-        if (filter) {
-            doc = parse_stored(stored);
-            if (!filter_matches(*filter, doc.get())) return;
-        }
+    auto consider = [&](std::string_view id, std::string_view record) {
+        if (check && !filter_matches(*filter, decode_record(record).get())) return;
         total++;
         if (total < first || total >= last) return;
-        Json out = render(stored, ctx.base_url);
-        json_array_append_new(resources.get(), out.release());
+        if (returned++) resources.push_back(',');
+        render_record(record, location_of(ctx.base_url, id), &resources);
     };
 
-    std::optional<std::vector<std::string>> ids;
-    if (filter) ids = index_candidates(*filter, ctx.dir, txn, ctx.store);
     if (ids) {
         for (const std::string& id : *ids) {
-            std::string_view stored;
-            if (txn.get(ctx.store.resources, resource_key(ctx.dir.name, rt.name, id), &stored))
-                consider(stored);
+            std::string_view record;
+            if (txn.get(ctx.store.resources, resource_key(ctx.dir.name, rt.name, id), &record))
+                consider(id, record);
         }
     } else {
-        PrefixCursor cursor(txn, ctx.store.resources, resource_prefix(ctx.dir.name, rt.name));
-        while (cursor.next()) consider(cursor.value());
+        std::string prefix = resource_prefix(ctx.dir.name, rt.name);
+        PrefixCursor cursor(txn, ctx.store.resources, prefix);
+        while (cursor.next()) consider(cursor.key().substr(prefix.size()), cursor.value());
     }
 
-    Json list = take(json_object());
-    json_t* schemas = json_array();
-    json_array_append_new(schemas, json_string(kListResponseUrn));
-    json_object_set_new(list.get(), "schemas", schemas);
-    json_object_set_new(list.get(), "totalResults", json_integer(static_cast<json_int_t>(total)));
-    json_object_set_new(list.get(), "startIndex", json_integer(q.start_index));
-    json_object_set_new(list.get(), "itemsPerPage",
-                        json_integer(static_cast<json_int_t>(json_array_size(resources.get()))));
-    if (q.count > 0 || total == 0) json_object_set_new(list.get(), "Resources", resources.release());
-    respond_json(ctx.resp, 200, list.get());
+    std::string body;
+    body.reserve(resources.size() + 160);
+    body.append("{\"schemas\":[\"").append(kListResponseUrn).append("\"],\"totalResults\":");
+    body.append(std::to_string(total)).append(",\"startIndex\":");
+    body.append(std::to_string(q.start_index)).append(",\"itemsPerPage\":");
+    body.append(std::to_string(returned));
+    if (q.count > 0 || total == 0) body.append(",\"Resources\":[").append(resources).append("]");
+    body.push_back('}');
+    respond_text(ctx.resp, 200, body);
 }
 
 }  // namespace scim

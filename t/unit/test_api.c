@@ -121,6 +121,34 @@ START_TEST(post_sets_location_and_etag)
 }
 END_TEST
 
+START_TEST(locations_are_escaped_json)
+{
+    /* nginx lets a Host header carry a quote; it must not break the JSON */
+    scim_response_t resp;
+    scim_request_t req = unit_request(SCIM_METHOD_POST, "/Users", NULL,
+                                      "{\"schemas\":[\"" CORE "\"],\"userName\":\"q\"}", env.auth);
+    req.base_url = unit_str("http://ev\"il\\host/scim/v2");
+    json_t *j = unit_call(env.store, env.dir, &req, &resp);
+    ck_assert_int_eq(resp.status, 201);
+    char want[128];
+    snprintf(want, sizeof(want), "http://ev\"il\\host/scim/v2/Users/%s",
+             json_string_value(json_object_get(j, "id")));
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "meta"), "location")), want);
+    ck_assert_str_eq(resp.location, want);
+    json_decref(j);
+    scim_response_free(&resp);
+
+    scim_request_t list = unit_request(SCIM_METHOD_GET, "/Users", NULL, NULL, env.auth);
+    list.base_url = req.base_url;
+    j = unit_call(env.store, env.dir, &list, &resp);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+                         json_array_get(json_object_get(j, "Resources"), 0), "meta"), "location")),
+                     want);
+    json_decref(j);
+    scim_response_free(&resp);
+}
+END_TEST
+
 static const struct {
     const char *body;
     int status;
@@ -468,6 +496,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, user_round_trip_keeps_what_the_schema_defines);
     tcase_add_test(tc, post_sets_location_and_etag);
+    tcase_add_test(tc, locations_are_escaped_json);
     tcase_add_loop_test(tc, bad_bodies_get_rfc7644_errors, 0, sizeof(bad_posts) / sizeof(bad_posts[0]));
     tcase_add_test(tc, authentication);
     tcase_add_loop_test(tc, routing, 0, sizeof(routes) / sizeof(routes[0]));

@@ -279,6 +279,19 @@ START_TEST(service_provider_config_is_honest)
 }
 END_TEST
 
+/* "filter=" and the filter, percent-encoded where a query string needs it. */
+static void filter_query(const char *filter, char query[512])
+{
+    char *q = query + sprintf(query, "filter=");
+    for (const char *p = filter; *p; p++) {
+        if (*p == ' ' || *p == '"' || *p == '[' || *p == ']' || *p == '&' || *p == '+')
+            q += sprintf(q, "%%%02X", (unsigned char) *p);
+        else
+            *q++ = *p;
+    }
+    *q = '\0';
+}
+
 /* A small fixed population for the filter table. */
 static void populate(void)
 {
@@ -342,15 +355,8 @@ static const struct {
 START_TEST(filter_semantics)
 {
     populate();
-    char query[512], *q = query;
-    q += sprintf(q, "filter=");
-    for (const char *p = filters[_i].filter; *p; p++) {
-        if (*p == ' ' || *p == '"' || *p == '[' || *p == ']' || *p == '&' || *p == '+')
-            q += sprintf(q, "%%%02X", (unsigned char) *p);
-        else
-            *q++ = *p;
-    }
-    *q = '\0';
+    char query[512];
+    filter_query(filters[_i].filter, query);
     json_t *j = get("/Users", query, 200);
     ck_assert_msg(json_integer_value(json_object_get(j, "totalResults")) == filters[_i].total,
                   "filter %s: expected %d results, got %lld", filters[_i].filter, filters[_i].total,
@@ -395,15 +401,8 @@ static const struct {
 
 START_TEST(bad_filters_name_the_position)
 {
-    char query[512], *q = query;
-    q += sprintf(q, "filter=");
-    for (const char *p = bad_filters[_i].filter; *p; p++) {
-        if (*p == ' ' || *p == '"' || *p == '[' || *p == ']' || *p == '&' || *p == '+')
-            q += sprintf(q, "%%%02X", (unsigned char) *p);
-        else
-            *q++ = *p;
-    }
-    *q = '\0';
+    char query[512];
+    filter_query(bad_filters[_i].filter, query);
     json_t *j = get("/Users", query, 400);
     ck_assert_str_eq(json_string_value(json_object_get(j, "scimType")), "invalidFilter");
     const char *detail = json_string_value(json_object_get(j, "detail"));

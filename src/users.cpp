@@ -10,6 +10,7 @@
 #include "record.hpp"
 #include "resource.hpp"
 #include "schema.hpp"
+#include "users.hpp"
 #include "scim_error.hpp"
 #include "util.hpp"
 
@@ -24,10 +25,21 @@ struct UniqueEntry {
     std::string taken;  // the 409 detail
 };
 
+std::string email_key(const Directory& dir, std::string_view email) {
+    return unique_key(dir.name, rt.name, "primaryEmail", ascii_lower(email));
+}
+
 // The unique index entries a user holds: userName (case-insensitively, RFC
-// 7643 §4.1.1) and externalId (the IdP's stable key; one user per externalId).
+// 7643 §4.1.1), externalId (the IdP's stable key; one user per externalId)
+// and the primary e-mail (case-insensitively: it links a SAML login to the
+// user, so two users sharing one would make a login ambiguous).
 std::vector<UniqueEntry> unique_entries(const Directory& dir, const json_t* user) {
     std::vector<UniqueEntry> out;
+    std::string email = primary_email(user);
+    if (!email.empty())
+        out.push_back({email_key(dir, email),
+                       format("primary e-mail \"%s\" already belongs to another user",
+                              email.c_str())});
     if (const json_t* un = json_object_get(user, "userName"))
         out.push_back({unique_key(dir.name, rt.name, "userName", ascii_lower(str_view(un))),
                        format("userName \"%s\" is already taken", json_string_value(un))});
@@ -104,6 +116,37 @@ std::optional<std::vector<std::string>> index_candidates(const Filter& f, const 
 }
 
 }  // namespace
+
+std::string primary_email(const json_t* user) {
+    const json_t* emails = json_object_get(user, "emails");
+    const json_t *primary = nullptr, *work = nullptr, *first = nullptr;
+    size_t i;
+    json_t* e;
+    json_array_foreach(emails, i, e) {
+        const json_t* value = json_object_get(e, "value");
+        if (!json_is_string(value) || json_string_length(value) == 0) continue;
+        if (!first) first = value;
+        if (!work && json_is_string(json_object_get(e, "type")) &&
+            iequals(str_view(json_object_get(e, "type")), "work"))
+            work = value;
+        if (json_is_true(json_object_get(e, "primary"))) primary = value;
+    }
+    const json_t* v = primary ? primary : work ? work : first;
+    return v ? std::string(str_view(v)) : std::string();
+}
+
+std::optional<std::string> find_user_by_email(Txn& txn, const Store& store, const Directory& dir,
+                                              std::string_view email) {
+    std::string_view id;
+    if (email.empty() || !txn.get(store.unique, email_key(dir, email), &id)) return std::nullopt;
+    return std::string(id);
+}
+
+bool get_user_record(Txn& txn, const Store& store, const Directory& dir, std::string_view id,
+                     std::string_view* record) {
+    return id.size() <= kMaxIdLength &&
+           txn.get(store.resources, resource_key(dir.name, rt.name, id), record);
+}
 
 void users_create(Context& ctx) {
     Json body = parse_body(ctx);

@@ -149,6 +149,38 @@ START_TEST(locations_are_escaped_json)
 }
 END_TEST
 
+START_TEST(primary_email_is_unique_case_insensitively)
+{
+    json_t *a = post_user("{\"schemas\":[\"" CORE "\"],\"userName\":\"a\","
+                          "\"emails\":[{\"value\":\"home@x.org\",\"type\":\"home\"},"
+                          "{\"value\":\"Shared@Example.com\",\"primary\":true}]}", 201);
+    /* no value marked primary: the work e-mail is the primary one */
+    json_t *b = post_user("{\"schemas\":[\"" CORE "\"],\"userName\":\"b\","
+                          "\"emails\":[{\"value\":\"b@x.org\",\"type\":\"home\"},"
+                          "{\"value\":\"shared@EXAMPLE.com\",\"type\":\"work\"}]}", 409);
+    ck_assert_str_eq(json_string_value(json_object_get(b, "scimType")), "uniqueness");
+    ck_assert_msg(strstr(json_string_value(json_object_get(b, "detail")),
+                         "primary e-mail \"shared@EXAMPLE.com\" already belongs to another user"),
+                  "detail: %s", json_string_value(json_object_get(b, "detail")));
+    json_decref(b);
+    /* the same address as a secondary e-mail is no conflict */
+    json_decref(post_user("{\"schemas\":[\"" CORE "\"],\"userName\":\"c\","
+                          "\"emails\":[{\"value\":\"c@x.org\",\"primary\":true},"
+                          "{\"value\":\"shared@example.com\"}]}", 201));
+    /* once the owner is deleted, the address is free */
+    char path[64];
+    snprintf(path, sizeof(path), "/Users/%s", json_string_value(json_object_get(a, "id")));
+    scim_response_t resp;
+    scim_request_t del = unit_request(SCIM_METHOD_DELETE, path, NULL, NULL, env.auth);
+    unit_call(env.store, env.dir, &del, &resp);
+    ck_assert_int_eq(resp.status, 204);
+    scim_response_free(&resp);
+    json_decref(post_user("{\"schemas\":[\"" CORE "\"],\"userName\":\"b\","
+                          "\"emails\":[{\"value\":\"shared@EXAMPLE.com\",\"type\":\"work\"}]}", 201));
+    json_decref(a);
+}
+END_TEST
+
 static const struct {
     const char *body;
     int status;
@@ -496,6 +528,7 @@ int main(void)
     tcase_add_test(tc, user_round_trip_keeps_what_the_schema_defines);
     tcase_add_test(tc, post_sets_location_and_etag);
     tcase_add_test(tc, locations_are_escaped_json);
+    tcase_add_test(tc, primary_email_is_unique_case_insensitively);
     tcase_add_loop_test(tc, bad_bodies_get_rfc7644_errors, 0, sizeof(bad_posts) / sizeof(bad_posts[0]));
     tcase_add_test(tc, authentication);
     tcase_add_loop_test(tc, routing, 0, sizeof(routes) / sizeof(routes[0]));

@@ -148,21 +148,18 @@ bool get_user_record(Txn& txn, const Store& store, const Directory& dir, std::st
            txn.get(store.resources, resource_key(dir.name, rt.name, id), record);
 }
 
-void users_create(Context& ctx) {
-    Json body = parse_body(ctx);
-    Json user = normalize_resource(body.get(), rt);
-    std::string id = new_uuid();
+NewUser insert_user(Txn& txn, const Store& store, const Directory& dir, const json_t* user) {
+    NewUser out;
+    out.id = new_uuid();
     std::string now = now_rfc3339();
-
-    Txn txn = Txn::write(ctx.store);
     // The id of the transaction that writes a version is unique and grows,
     // which is all a weak entity tag needs.
     std::string version = "W/\"" + std::to_string(txn.id()) + "\"";
 
     Json doc = take(json_object());
-    json_object_set_new(doc.get(), "schemas", schemas_of(user.get(), rt).release());
-    json_object_set_new(doc.get(), "id", json_string(id.c_str()));
-    json_object_update(doc.get(), user.get());
+    json_object_set_new(doc.get(), "schemas", schemas_of(user, rt).release());
+    json_object_set_new(doc.get(), "id", json_string(out.id.c_str()));
+    json_object_update(doc.get(), const_cast<json_t*>(user));
     json_t* meta = json_object();
     json_object_set_new(meta, "resourceType", json_string(rt.name));
     json_object_set_new(meta, "created", json_string(now.c_str()));
@@ -170,15 +167,23 @@ void users_create(Context& ctx) {
     json_object_set_new(meta, "version", json_string(version.c_str()));
     json_object_set_new(doc.get(), "meta", meta);
 
-    for (const UniqueEntry& u : unique_entries(ctx.dir, doc.get()))
-        if (!txn.put(ctx.store.unique, u.key, id, MDB_NOOVERWRITE)) fail(409, "uniqueness", u.taken);
-    std::string record = encode_record(doc.get());
-    txn.put(ctx.store.resources, resource_key(ctx.dir.name, rt.name, id), record, MDB_NOOVERWRITE);
+    for (const UniqueEntry& u : unique_entries(dir, doc.get()))
+        if (!txn.put(store.unique, u.key, out.id, MDB_NOOVERWRITE)) fail(409, "uniqueness", u.taken);
+    out.record = encode_record(doc.get());
+    txn.put(store.resources, resource_key(dir.name, rt.name, out.id), out.record, MDB_NOOVERWRITE);
+    return out;
+}
+
+void users_create(Context& ctx) {
+    Json body = parse_body(ctx);
+    Json user = normalize_resource(body.get(), rt);
+    Txn txn = Txn::write(ctx.store);
+    NewUser created = insert_user(txn, ctx.store, ctx.dir, user.get());
     txn.commit();
     ctx.resp->changed = 1;
 
-    respond_record(ctx, 201, record, id);
-    ctx.resp->location = dup_field(location_of(ctx.base_url, id));
+    respond_record(ctx, 201, created.record, created.id);
+    ctx.resp->location = dup_field(location_of(ctx.base_url, created.id));
 }
 
 void users_get(Context& ctx, std::string_view id) {

@@ -26,4 +26,15 @@ std::optional<std::string> find_user_by_email(Txn& txn, const Store& store, cons
 bool get_user_record(Txn& txn, const Store& store, const Directory& dir, std::string_view id,
                      std::string_view* record);
 
+struct NewUser {
+    std::string id;
+    std::string record;
+};
+
+// Adds a user in an open write transaction (the caller commits): assigns
+// the id and meta, claims the unique index entries. `user` is what
+// normalize_resource() returned. Throws ScimError 409 (uniqueness) or
+// StoreError.
+NewUser insert_user(Txn& txn, const Store& store, const Directory& dir, const json_t* user);
+
 }  // namespace scim

@@ -51,9 +51,20 @@ void append_json_string(std::string* out, std::string_view s) {
     out->push_back('"');
 }
 
-void render_record(std::string_view record, std::string_view location, std::string* out) {
+void render_record(std::string_view record, std::string_view location, std::string_view inserted,
+                   std::string* out) {
     if (record.size() < 2 || record.substr(record.size() - 2) != "}}")
         throw std::runtime_error("corrupt stored record: it does not end with meta");
+    if (!inserted.empty()) {
+        // The last ,"meta":{ is the top-level one: inside strings quotes are
+        // escaped, and no attribute of ours nests a member named meta.
+        size_t meta = record.rfind(",\"meta\":{");
+        if (meta == std::string_view::npos)
+            throw std::runtime_error("corrupt stored record: no meta");
+        out->append(record.data(), meta + 1);
+        out->append(inserted).push_back(',');
+        record.remove_prefix(meta + 1);
+    }
     out->append(record.data(), record.size() - 2);
     out->append(",\"location\":");
     append_json_string(out, location);

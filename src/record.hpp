@@ -22,8 +22,10 @@ std::string encode_record(json_t* resource);
 // Parses a record (for filters, updates and projections).
 Json decode_record(std::string_view record);
 
-// Appends the record as the client sees it: with meta.location.
-void render_record(std::string_view record, std::string_view location, std::string* out);
+// Appends the record as the client sees it: with meta.location, and with
+// `inserted` (a member such as "groups":[...], or empty) before meta.
+void render_record(std::string_view record, std::string_view location, std::string_view inserted,
+                   std::string* out);
 
 // The record's meta.version (the weak ETag), unescaped.
 std::string record_version(std::string_view record);

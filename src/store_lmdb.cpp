@@ -14,6 +14,7 @@
 #include <new>
 #include <vector>
 
+#include "resources.hpp"
 #include "scim.h"
 #include "util.hpp"
 
@@ -24,7 +25,9 @@ scim_store_s::~scim_store_s() {
 
 namespace scim {
 
-static const char kFormat[] = "1";
+// Format 2 added the index and members databases and the primaryEmail
+// unique entries; a format 1 store is upgraded by re-indexing on open.
+static const char kFormat[] = "2";
 
 StoreError::StoreError(int c) : std::runtime_error(mdb_strerror(c)), code(c) {}
 
@@ -91,6 +94,22 @@ bool Txn::del(MDB_dbi dbi, std::string_view key) {
     return true;
 }
 
+bool Txn::put_dup(MDB_dbi dbi, std::string_view key, std::string_view val) {
+    MDB_val k = to_val(key), v = to_val(val);
+    int rc = mdb_put(txn_, dbi, &k, &v, MDB_NODUPDATA);
+    if (rc == MDB_KEYEXIST) return false;
+    if (rc != 0) throw StoreError(rc);
+    return true;
+}
+
+bool Txn::del_dup(MDB_dbi dbi, std::string_view key, std::string_view val) {
+    MDB_val k = to_val(key), v = to_val(val);
+    int rc = mdb_del(txn_, dbi, &k, &v);
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc != 0) throw StoreError(rc);
+    return true;
+}
+
 void Txn::commit() {
     MDB_txn* txn = txn_;
     txn_ = nullptr;
@@ -114,7 +133,8 @@ bool PrefixCursor::next() {
     if (!started_) {
         started_ = true;
         key_ = to_val(prefix_);
-        rc = mdb_cursor_get(cursor_, &key_, &val_, MDB_SET_RANGE);
+        // LMDB refuses an empty key; an empty prefix means "from the first".
+        rc = mdb_cursor_get(cursor_, &key_, &val_, prefix_.empty() ? MDB_FIRST : MDB_SET_RANGE);
     } else {
         rc = mdb_cursor_get(cursor_, &key_, &val_, MDB_NEXT);
     }
@@ -149,6 +169,26 @@ std::string unique_key(std::string_view dir, std::string_view type, std::string_
         k.append(value);
     }
     return k;
+}
+
+std::string members_prefix(std::string_view dir, std::string_view group) {
+    std::string k = resource_prefix(dir, "G");
+    k.append(group).push_back('\0');
+    return k;
+}
+
+std::string member_key(std::string_view dir, std::string_view group, std::string_view member) {
+    return members_prefix(dir, group).append(member);
+}
+
+std::string member_of_prefix(std::string_view dir, std::string_view member) {
+    std::string k = resource_prefix(dir, "M");
+    k.append(member).push_back('\0');
+    return k;
+}
+
+std::string member_of_key(std::string_view dir, std::string_view member, std::string_view group) {
+    return member_of_prefix(dir, member).append(group);
 }
 
 }  // namespace scim
@@ -203,10 +243,14 @@ extern "C" int scim_store_open(const char* path, size_t max_size, scim_store_t**
         struct {
             const char* name;
             MDB_dbi* dbi;
-        } dbs[] = {{"meta", &store->meta}, {"resources", &store->resources},
-                   {"unique", &store->unique}};
+            unsigned flags;
+        } dbs[] = {{"meta", &store->meta, 0},
+                   {"resources", &store->resources, 0},
+                   {"unique", &store->unique, 0},
+                   {"index", &store->index, MDB_DUPSORT},
+                   {"members", &store->members, 0}};
         for (auto& d : dbs) {
-            rc = mdb_dbi_open(txn.handle(), d.name, MDB_CREATE, d.dbi);
+            rc = mdb_dbi_open(txn.handle(), d.name, MDB_CREATE | d.flags, d.dbi);
             if (rc != 0) {
                 set_error(err, errlen, "cannot open database \"%s\" in \"%s\": %s", d.name, path,
                           mdb_strerror(rc));
@@ -214,7 +258,10 @@ extern "C" int scim_store_open(const char* path, size_t max_size, scim_store_t**
             }
         }
         std::string_view format;
-        if (txn.get(store->meta, "format", &format)) {
+        if (txn.get(store->meta, "format", &format) && format == "1") {
+            reindex_all(txn, *store);
+            txn.put(store->meta, "format", kFormat);
+        } else if (txn.get(store->meta, "format", &format)) {
             if (format != kFormat) {
                 set_error(err, errlen,
                           "\"%s\" holds a store of format %.*s; this build reads format %s", path,

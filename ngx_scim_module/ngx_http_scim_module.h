@@ -59,8 +59,17 @@ typedef struct {
 } ngx_http_scim_loc_conf_t;
 
 
+/* per request: whether the response is ours, or nginx's to be rewritten */
+typedef struct {
+    unsigned                     ours:1;
+    unsigned                     replaced:1;
+    ngx_buf_t                   *error;
+} ngx_http_scim_ctx_t;
+
+
 char *ngx_http_scim_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_scim_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_scim_api_init_filters(ngx_conf_t *cf);
 void ngx_http_scim_zone_changed(ngx_http_scim_main_conf_t *smcf);
 ngx_int_t ngx_http_scim_generation_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);

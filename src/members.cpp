@@ -56,51 +56,65 @@ std::vector<std::string> group_ids_of(Txn& txn, const Store& store, const Direct
     return suffixes(txn, store.members, member_of_prefix(dir.name, member));
 }
 
-static json_t* reference(std::string_view base_url, std::string_view kind, std::string_view id,
-                         const char* type) {
-    json_t* m = json_object();
-    json_object_set_new(m, "value", json_stringn(id.data(), id.size()));
-    std::string ref = std::string(base_url) + (kind == "Group" ? "/Groups/" : "/Users/");
-    ref.append(id);
-    json_object_set_new(m, "$ref", json_string(ref.c_str()));
-    json_object_set_new(m, "type", json_string(type));
-    return m;
+// One {"value","$ref",("display"),"type"} element.
+static void append_reference(std::string* out, std::string_view base_url, std::string_view kind,
+                             std::string_view id, std::string_view display, std::string_view type) {
+    out->append("{\"value\":");
+    append_json_string(out, id);
+    out->append(",\"$ref\":");
+    append_json_string(out, std::string(base_url) + (kind == "Group" ? "/Groups/" : "/Users/") +
+                                std::string(id));
+    if (!display.empty()) {
+        out->append(",\"display\":");
+        append_json_string(out, display);
+    }
+    out->append(",\"type\":");
+    append_json_string(out, type);
+    out->push_back('}');
 }
 
-Json members_json(Txn& txn, const Store& store, const Directory& dir, std::string_view group,
-                  std::string_view base_url) {
-    Json out = take(json_array());
+size_t append_members(Txn& txn, const Store& store, const Directory& dir, std::string_view group,
+                      std::string_view base_url, std::string* out) {
+    size_t n = 0;
+    out->push_back('[');
     std::string prefix = members_prefix(dir.name, group);
     PrefixCursor c(txn, store.members, prefix);
     while (c.next()) {
-        std::string kind(c.value());
-        json_array_append_new(out.get(), reference(base_url, kind, c.key().substr(prefix.size()),
-                                                   kind.c_str()));
+        if (n++) out->push_back(',');
+        append_reference(out, base_url, c.value(), c.key().substr(prefix.size()), "", c.value());
     }
-    return out;
+    out->push_back(']');
+    return n;
 }
 
-Json groups_json(Txn& txn, const Store& store, const Directory& dir, std::string_view member,
-                 std::string_view base_url) {
-    Json out = take(json_array());
-    for (const std::string& gid : group_ids_of(txn, store, dir, member)) {
-        json_t* g = reference(base_url, "Group", gid, "direct");
+size_t append_groups(Txn& txn, const Store& store, const Directory& dir, std::string_view member,
+                     std::string_view base_url, std::string* out) {
+    size_t n = 0;
+    out->push_back('[');
+    std::string prefix = member_of_prefix(dir.name, member);
+    PrefixCursor c(txn, store.members, prefix);
+    while (c.next()) {
+        std::string_view gid = c.key().substr(prefix.size());
         std::string_view record;
-        if (txn.get(store.resources, resource_key(dir.name, "Group", gid), &record)) {
-            Json doc = decode_record(record);
-            if (json_t* name = json_object_get(doc.get(), "displayName"))
-                json_object_set(g, "display", name);
-        }
-        json_array_append_new(out.get(), g);
+        std::string name;
+        if (txn.get(store.resources, resource_key(dir.name, "Group", gid), &record))
+            name = record_string(record, "displayName");
+        if (n++) out->push_back(',');
+        append_reference(out, base_url, "Group", gid, name, "direct");
     }
-    return out;
+    out->push_back(']');
+    return n;
 }
 
 Json MembershipView::values(const char* attribute) const {
+    std::string text;
     if (strcmp(attribute, "members") == 0)
-        return members_json(txn_, store_, dir_, id_, base_url_);
-    if (strcmp(attribute, "groups") == 0) return groups_json(txn_, store_, dir_, id_, base_url_);
-    return nullptr;
+        append_members(txn_, store_, dir_, id_, base_url_, &text);
+    else if (strcmp(attribute, "groups") == 0)
+        append_groups(txn_, store_, dir_, id_, base_url_, &text);
+    else
+        return nullptr;
+    return decode_record(text);
 }
 
 bool MembershipView::has_value(const char* attribute, std::string_view id) const {

@@ -28,12 +28,13 @@ std::vector<std::string> member_ids(Txn& txn, const Store& store, const Director
 std::vector<std::string> group_ids_of(Txn& txn, const Store& store, const Directory& dir,
                                       std::string_view member);
 
-// A group's members or a user's groups as the client sees them: JSON arrays
-// (for filters and projections) or appended as text (for the read path).
-Json members_json(Txn& txn, const Store& store, const Directory& dir, std::string_view group,
-                  std::string_view base_url);
-Json groups_json(Txn& txn, const Store& store, const Directory& dir, std::string_view member,
-                 std::string_view base_url);
+// A group's members or a user's groups as the client sees them, appended
+// as a JSON array to *out (the read path splices it into the record);
+// returns the number of values.
+size_t append_members(Txn& txn, const Store& store, const Directory& dir, std::string_view group,
+                      std::string_view base_url, std::string* out);
+size_t append_groups(Txn& txn, const Store& store, const Directory& dir, std::string_view member,
+                     std::string_view base_url, std::string* out);
 
 // The derived attributes of one resource, for filter evaluation.
 class MembershipView : public DerivedAttributes {

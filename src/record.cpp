@@ -30,6 +30,37 @@ Json decode_record(std::string_view record) {
     return take(j);
 }
 
+// Records are our own compact serialisation, so a scan that tracks string
+// and nesting state finds a top-level member for a fraction of a parse.
+std::string record_string(std::string_view record, std::string_view key) {
+    int depth = 0;
+    for (size_t i = 0; i < record.size(); i++) {
+        char c = record[i];
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        } else if (c == '"') {
+            size_t start = i;
+            for (i++; i < record.size() && record[i] != '"'; i++)
+                if (record[i] == '\\') i++;
+            // A top-level key is a string at depth 1 followed by ':'.
+            if (depth == 1 && i + 1 < record.size() && record[i + 1] == ':' &&
+                record.substr(start + 1, i - start - 1) == key) {
+                size_t v = i + 2;
+                if (v >= record.size() || record[v] != '"') return std::string();
+                size_t end = v + 1;
+                for (; end < record.size() && record[end] != '"'; end++)
+                    if (record[end] == '\\') end++;
+                json_error_t jerr;
+                Json s = take(json_loadb(record.data() + v, end + 1 - v, JSON_DECODE_ANY, &jerr));
+                return json_is_string(s.get()) ? std::string(str_view(s.get())) : std::string();
+            }
+        }
+    }
+    return std::string();
+}
+
 void append_json_string(std::string* out, std::string_view s) {
     static const char hexdigits[] = "0123456789abcdef";
     out->push_back('"');

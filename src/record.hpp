@@ -30,6 +30,10 @@ void render_record(std::string_view record, std::string_view location, std::stri
 // The record's meta.version (the weak ETag), unescaped.
 std::string record_version(std::string_view record);
 
+// A top-level string member of a record, unescaped, without parsing the
+// whole record ("" when absent or not a string).
+std::string record_string(std::string_view record, std::string_view key);
+
 // Appends s as a JSON string literal, quotes included.
 void append_json_string(std::string* out, std::string_view s);
 

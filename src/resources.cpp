@@ -134,12 +134,11 @@ std::vector<std::string> take_members(json_t* attrs) {
 void respond_resource(Context& ctx, const ResourceKind& k, Txn& txn, std::string_view id,
                       std::string_view record, const Projection& proj, int status) {
     if (proj.empty()) {
-        std::string body, inserted;
+        std::string body, inserted = std::string("\"") + k.derived + "\":";
         body.reserve(record.size() + ctx.base_url.size() + 64);
-        Json derived = is_group(k) ? members_json(txn, ctx.store, ctx.dir, id, ctx.base_url)
-                                   : groups_json(txn, ctx.store, ctx.dir, id, ctx.base_url);
-        if (json_array_size(derived.get()) > 0)
-            inserted = std::string("\"") + k.derived + "\":" + dump(derived.get());
+        size_t n = is_group(k) ? append_members(txn, ctx.store, ctx.dir, id, ctx.base_url, &inserted)
+                               : append_groups(txn, ctx.store, ctx.dir, id, ctx.base_url, &inserted);
+        if (n == 0) inserted.clear();
         render_record(record, location_of(ctx.base_url, k, id), inserted, &body);
         respond_text(ctx.resp, status, body);
     } else {

@@ -26,8 +26,9 @@ scim_store_s::~scim_store_s() {
 namespace scim {
 
 // Format 2 added the index and members databases and the primaryEmail
-// unique entries; a format 1 store is upgraded by re-indexing on open.
-static const char kFormat[] = "2";
+// unique entries, format 3 the resource counters; older stores are
+// upgraded by re-indexing on open.
+static const char kFormat[] = "3";
 
 StoreError::StoreError(int c) : std::runtime_error(mdb_strerror(c)), code(c) {}
 
@@ -171,6 +172,24 @@ std::string unique_key(std::string_view dir, std::string_view type, std::string_
     return k;
 }
 
+std::string count_key(std::string_view dir, std::string_view type) {
+    std::string k = "count";
+    k.push_back('\0');
+    return k.append(resource_prefix(dir, type));
+}
+
+uint64_t read_count(Txn& txn, const Store& store, std::string_view dir, std::string_view type) {
+    std::string_view v;
+    if (!txn.get(store.meta, count_key(dir, type), &v)) return 0;
+    return std::strtoull(std::string(v).c_str(), nullptr, 10);
+}
+
+void add_to_count(Txn& txn, const Store& store, std::string_view dir, std::string_view type,
+                  int64_t delta) {
+    int64_t n = static_cast<int64_t>(read_count(txn, store, dir, type)) + delta;
+    txn.put(store.meta, count_key(dir, type), std::to_string(n < 0 ? 0 : n));
+}
+
 std::string members_prefix(std::string_view dir, std::string_view group) {
     std::string k = resource_prefix(dir, "G");
     k.append(group).push_back('\0');
@@ -258,7 +277,7 @@ extern "C" int scim_store_open(const char* path, size_t max_size, scim_store_t**
             }
         }
         std::string_view format;
-        if (txn.get(store->meta, "format", &format) && format == "1") {
+        if (txn.get(store->meta, "format", &format) && (format == "1" || format == "2")) {
             reindex_all(txn, *store);
             txn.put(store->meta, "format", kFormat);
         } else if (txn.get(store->meta, "format", &format)) {
@@ -372,14 +391,9 @@ extern "C" int scim_store_chown(const char* path, uint32_t uid, uint32_t gid, ch
 extern "C" int scim_store_stat(scim_store_t* store, const char* directory,
                                scim_store_stat_t* stat) noexcept {
     try {
-        *stat = scim_store_stat_t{0, 0};
         Txn txn = Txn::read(*store);
-        {
-            PrefixCursor users(txn, store->resources, resource_prefix(directory, "User"));
-            while (users.next()) stat->users++;
-        }
-        PrefixCursor groups(txn, store->resources, resource_prefix(directory, "Group"));
-        while (groups.next()) stat->groups++;
+        stat->users = read_count(txn, *store, directory, "User");
+        stat->groups = read_count(txn, *store, directory, "Group");
         return SCIM_OK;
     } catch (const StoreError& e) {
         return e.code;

@@ -2,7 +2,9 @@
 //
 // Databases (all keys start with the directory name and a NUL byte, so one
 // environment holds any number of directories):
-//   meta       "format" -> "2"
+//   meta       "format" -> "3"
+//              "count" \0 dir \0 type -> number of resources (decimal), so a
+//              list's totalResults costs a lookup, not a walk
 //   resources  dir \0 type \0 id              -> the record (record.hpp)
 //   unique     dir \0 type \0 attr \0 value   -> id   (uniqueness + lookup)
 //   index      dir \0 type \0 attr \0 value   -> ids  (DUPSORT; lookups of
@@ -106,6 +108,12 @@ std::string resource_key(std::string_view dir, std::string_view type, std::strin
 // so any value can be indexed; the lookup side applies the same rule.
 std::string unique_key(std::string_view dir, std::string_view type, std::string_view attr,
                        std::string_view value);
+// The resource counter of a directory and type in the meta database.
+std::string count_key(std::string_view dir, std::string_view type);
+uint64_t read_count(Txn& txn, const Store& store, std::string_view dir, std::string_view type);
+void add_to_count(Txn& txn, const Store& store, std::string_view dir, std::string_view type,
+                  int64_t delta);
+
 // Keys of the members database.
 std::string members_prefix(std::string_view dir, std::string_view group);
 std::string member_key(std::string_view dir, std::string_view group, std::string_view member);

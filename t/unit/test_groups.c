@@ -73,6 +73,21 @@ START_TEST(group_lifecycle_and_both_directions)
     ck_assert_ptr_null(json_object_get(u, "groups"));
     json_decref(u);
 
+    /* a display name with escapes reaches the user's groups intact */
+    snprintf(path, sizeof(path), "/Groups/%s", gid);
+    json_t *q = unit_do(&env, SCIM_METHOD_POST, "/Groups", NULL,
+                        "{\"schemas\":[\"" GROUP "\"],\"displayName\":\"R&D \\\"core\\\" \\u00e9quipe\\\\x\"}", 201, NULL);
+    snprintf(body, sizeof(body), "{\"Operations\":[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"%s\"}]}]}", u2);
+    char qpath[96];
+    snprintf(qpath, sizeof(qpath), "/Groups/%s", json_string_value(json_object_get(q, "id")));
+    json_decref(unit_do(&env, SCIM_METHOD_PATCH, qpath, NULL, body, 204, NULL));
+    u = get_path("/Users/%s", u2, NULL);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(u, "groups"), 0), "display")),
+                     "R&D \"core\" \xc3\xa9quipe\\x");
+    json_decref(u);
+    json_decref(unit_do(&env, SCIM_METHOD_DELETE, qpath, NULL, NULL, 204, NULL));
+    json_decref(q);
+
     /* displayName is unique case-insensitively */
     json_t *e = unit_do(&env, SCIM_METHOD_POST, "/Groups", NULL,
                         "{\"schemas\":[\"" GROUP "\"],\"displayName\":\"JIRA users\"}", 409, NULL);

@@ -79,7 +79,7 @@ START_TEST(open_refuses_garbage_and_other_formats)
     mdb_env_close(env);
     rc = scim_store_open(path, 1 << 20, &store, err, sizeof(err));
     ck_assert_msg(rc == SCIM_EFORMAT, "expected SCIM_EFORMAT, got %d (%s)", rc, err);
-    ck_assert_msg(strstr(err, "format 9; this build reads format 2") != NULL, "got \"%s\"", err);
+    ck_assert_msg(strstr(err, "format 9; this build reads format 3") != NULL, "got \"%s\"", err);
     unit_rmdir(path);
 }
 END_TEST
@@ -131,6 +131,14 @@ START_TEST(format_1_store_is_reindexed_on_open)
     snprintf(e.auth, sizeof(e.auth), "Bearer %s", token);
 
     scim_response_t resp;
+    scim_store_stat_t st;
+    ck_assert_int_eq(scim_store_stat(e.store, "test", &st), SCIM_OK);
+    ck_assert_uint_eq(st.users, 1);
+    scim_request_t list = unit_request(SCIM_METHOD_GET, "/Users", NULL, NULL, e.auth);
+    json_t *all = unit_call(e.store, e.dir, &list, &resp);
+    ck_assert_int_eq(json_integer_value(json_object_get(all, "totalResults")), 1);
+    json_decref(all);
+    scim_response_free(&resp);
     scim_request_t find = unit_request(SCIM_METHOD_GET, "/Users",
                                        "filter=emails.value%20eq%20%22old%40EXAMPLE.com%22", NULL, e.auth);
     json_t *j = unit_call(e.store, e.dir, &find, &resp);

@@ -131,34 +131,40 @@ std::vector<std::string> take_members(json_t* attrs) {
     return ids;
 }
 
-// Sends one resource: its record with meta.location and, when asked for,
-// its derived attribute; without a projection, as spliced text.
-void respond_resource(Context& ctx, const ResourceKind& k, Txn& txn, std::string_view id,
-                      std::string_view record, const Projection& proj, int status) {
+// Appends one resource as the client sees it: its record with
+// meta.location and, when asked for, its derived attribute; without a
+// projection, spliced as text.
+void render_resource(Context& ctx, const ResourceKind& k, Txn& txn, std::string_view id,
+                     std::string_view record, const Projection& proj, std::string* out) {
     if (proj.empty()) {
-        std::string body, inserted = std::string("\"") + k.derived + "\":";
-        body.reserve(record.size() + ctx.base_url.size() + 64);
+        std::string inserted = std::string("\"") + k.derived + "\":";
         size_t n = is_group(k) ? append_members(txn, ctx.store, ctx.dir, id, ctx.base_url, &inserted)
                                : append_groups(txn, ctx.store, ctx.dir, id, ctx.base_url, &inserted);
         if (n == 0) inserted.clear();
-        render_record(record, location_of(ctx.base_url, k, id), inserted, &body);
-        respond_text(ctx.resp, status, body);
-    } else {
-        Json doc = decode_record(record);
-        json_t* meta = json_object_get(doc.get(), "meta");
-        json_incref(meta);
-        json_object_del(doc.get(), "meta");
-        if (proj.includes(k.derived)) {
-            MembershipView view(txn, ctx.store, ctx.dir, id, ctx.base_url);
-            Json derived = view.values(k.derived);
-            if (json_array_size(derived.get()) > 0)
-                json_object_set(doc.get(), k.derived, derived.get());
-        }
-        json_object_set_new(meta, "location", json_string(location_of(ctx.base_url, k, id).c_str()));
-        json_object_set_new(doc.get(), "meta", meta);
-        proj.apply(doc.get());
-        respond_json(ctx.resp, status, doc.get());
+        render_record(record, location_of(ctx.base_url, k, id), inserted, out);
+        return;
     }
+    Json doc = decode_record(record);
+    json_t* meta = json_object_get(doc.get(), "meta");
+    json_incref(meta);
+    json_object_del(doc.get(), "meta");
+    if (proj.includes(k.derived)) {
+        MembershipView view(txn, ctx.store, ctx.dir, id, ctx.base_url);
+        Json derived = view.values(k.derived);
+        if (json_array_size(derived.get()) > 0) json_object_set(doc.get(), k.derived, derived.get());
+    }
+    json_object_set_new(meta, "location", json_string(location_of(ctx.base_url, k, id).c_str()));
+    json_object_set_new(doc.get(), "meta", meta);
+    proj.apply(doc.get());
+    out->append(dump(doc.get()));
+}
+
+void respond_resource(Context& ctx, const ResourceKind& k, Txn& txn, std::string_view id,
+                      std::string_view record, const Projection& proj, int status) {
+    std::string body;
+    body.reserve(record.size() + ctx.base_url.size() + 64);
+    render_resource(ctx, k, txn, id, record, proj, &body);
+    respond_text(ctx.resp, status, body);
     ctx.resp->etag = dup_field(record_version(record));
 }
 
@@ -348,23 +354,6 @@ void each_match(Context& ctx, Txn& txn, const BoundKind& b, Visit visit) {
         PrefixCursor cursor(txn, ctx.store.resources, prefix);
         while (cursor.next()) consider(cursor.key().substr(prefix.size()), cursor.value());
     }
-}
-
-void render_listed(Context& ctx, Txn& txn, const BoundKind& b, std::string_view id,
-                   std::string_view record, std::string* out) {
-    scim_response_t one{};
-    scim_response_t* saved = ctx.resp;
-    ctx.resp = &one;
-    try {
-        respond_resource(ctx, *b.kind, txn, id, record, b.projection, 200);
-    } catch (...) {
-        ctx.resp = saved;
-        scim_response_free(&one);
-        throw;
-    }
-    ctx.resp = saved;
-    out->append(one.body, one.body_len);
-    scim_response_free(&one);
 }
 
 }  // namespace
@@ -565,7 +554,7 @@ void resource_list(Context& ctx, const std::vector<const ResourceKind*>& kinds, 
         total++;
         if (total < first || total >= last) return;
         if (returned++) resources.push_back(',');
-        render_listed(ctx, txn, b, id, record, &resources);
+        render_resource(ctx, *b.kind, txn, id, record, b.projection, &resources);
     };
 
     if (!q.sort_by.empty()) {

@@ -45,34 +45,32 @@ void references(const json_t* v, std::vector<std::string>* out) {
     }
 }
 
+// The id a "bulkId:X" string stands for, as a new JSON string, or nullptr.
+json_t* resolved(const json_t* v, const std::map<std::string, std::string>& ids) {
+    if (!json_is_string(v)) return nullptr;
+    std::string_view s = str_view(v);
+    if (s.substr(0, kRef.size()) != kRef) return nullptr;
+    auto it = ids.find(std::string(s.substr(kRef.size())));
+    return it == ids.end() ? nullptr : json_string(it->second.c_str());
+}
+
 void resolve(json_t* v, const std::map<std::string, std::string>& ids) {
+    size_t i;
+    const char* k;
+    json_t* e;
     if (json_is_array(v)) {
-        size_t i;
-        json_t* e;
         json_array_foreach(v, i, e) {
-            if (json_is_string(e)) {
-                std::string_view s = str_view(e);
-                if (s.substr(0, kRef.size()) == kRef) {
-                    auto it = ids.find(std::string(s.substr(kRef.size())));
-                    if (it != ids.end()) json_array_set_new(v, i, json_string(it->second.c_str()));
-                }
-            } else {
+            if (json_t* r = resolved(e, ids))
+                json_array_set_new(v, i, r);
+            else
                 resolve(e, ids);
-            }
         }
     } else if (json_is_object(v)) {
-        const char* k;
-        json_t* e;
         json_object_foreach(v, k, e) {
-            if (json_is_string(e)) {
-                std::string_view s = str_view(e);
-                if (s.substr(0, kRef.size()) == kRef) {
-                    auto it = ids.find(std::string(s.substr(kRef.size())));
-                    if (it != ids.end()) json_object_set_new(v, k, json_string(it->second.c_str()));
-                }
-            } else {
+            if (json_t* r = resolved(e, ids))
+                json_object_set_new(v, k, r);
+            else
                 resolve(e, ids);
-            }
         }
     }
 }

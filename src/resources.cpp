@@ -384,16 +384,29 @@ bool touch_record(Txn& txn, const Store& store, const Directory& dir, const Reso
     return true;
 }
 
+namespace {
+
+// A POST or PUT body: the attributes to store and, for a group, its members.
+struct Incoming {
+    Json attrs;
+    std::vector<std::string> members;
+};
+
+Incoming incoming(const Context& ctx, const ResourceKind& k) {
+    Json body = parse_body(ctx);
+    Incoming in{normalize_resource(body.get(), k.type), {}};
+    if (is_group(k)) in.members = take_members(in.attrs.get());
+    return in;
+}
+
+}  // namespace
+
 void resource_create(Context& ctx, const ResourceKind& k) {
     ListQuery q = parse_list_query(ctx.query());
-    Json body = parse_body(ctx);
-    Json attrs = normalize_resource(body.get(), k.type);
-    std::vector<std::string> members;
-    if (is_group(k)) members = take_members(attrs.get());
-
+    Incoming in = incoming(ctx, k);
     Txn txn = Txn::write(ctx.store);
-    NewRecord created = insert_record(txn, ctx.store, ctx.dir, k, attrs.get());
-    for (const std::string& m : members) add_member(txn, ctx.store, ctx.dir, created.id, m);
+    NewRecord created = insert_record(txn, ctx.store, ctx.dir, k, in.attrs.get());
+    for (const std::string& m : in.members) add_member(txn, ctx.store, ctx.dir, created.id, m);
     respond_resource(ctx, k, txn, created.id, created.record, projection_of(q, k), 201);
     ctx.resp->location = dup_field(location_of(ctx.base_url, k, created.id));
     txn.commit();
@@ -417,17 +430,14 @@ void resource_get(Context& ctx, const ResourceKind& k, std::string_view id) {
 
 void resource_replace(Context& ctx, const ResourceKind& k, std::string_view id) {
     ListQuery q = parse_list_query(ctx.query());
-    Json body = parse_body(ctx);
-    Json attrs = normalize_resource(body.get(), k.type);
-    std::vector<std::string> members;
-    if (is_group(k)) members = take_members(attrs.get());
-
+    Incoming in = incoming(ctx, k);
+    std::vector<std::string>& members = in.members;
     Txn txn = Txn::write(ctx.store);
     std::string_view old;
     if (!load(txn, ctx.store, ctx.dir, k, id, &old)) not_found(k, id);
     check_if_match(ctx, old);
     Json old_doc = decode_record(old);
-    std::string record = write_record(txn, ctx.store, ctx.dir, k, id, attrs.get(), old_doc.get());
+    std::string record = write_record(txn, ctx.store, ctx.dir, k, id, in.attrs.get(), old_doc.get());
     if (is_group(k)) {
         // PUT replaces: the members it lists are all the members.
         std::sort(members.begin(), members.end());

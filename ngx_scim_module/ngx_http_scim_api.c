@@ -355,6 +355,14 @@ ngx_http_scim_api_send(ngx_http_request_t *r, ngx_http_scim_directory_t *dir,
 
     ctx->ours = 1;
 
+    /*
+     * The core has already answered If-Match and If-None-Match, and a
+     * write has already been committed: nginx's not_modified filter must
+     * not answer them again (it would turn a committed PUT into a 412).
+     */
+
+    r->disable_not_modified = 1;
+
     r->headers_out.status = resp->status;
 
     if (resp->location

@@ -17,6 +17,9 @@ namespace scim {
 namespace {
 
 constexpr int kMaxDepth = 32;
+// Evaluation, binding and destruction recurse once per "and"/"or" node, so
+// the number of comparisons is bounded as well as the nesting.
+constexpr int kMaxComparisons = 256;
 
 class Parser {
 public:
@@ -47,6 +50,7 @@ private:
     const char* scim_type_;
     const char* what_;
     size_t pos_ = 0;
+    int comparisons_ = 0;
 
     [[noreturn]] void error(const std::string& what, size_t at) {
         fail(400, scim_type_,
@@ -180,6 +184,8 @@ private:
     }
 
     std::unique_ptr<Filter> parse_attr_expression(bool in_brackets, int depth) {
+        if (++comparisons_ > kMaxComparisons)
+            error(format("the filter has more than %d comparisons", kMaxComparisons), pos_);
         auto f = std::make_unique<Filter>();
         f->path = parse_attr_path();
         if (pos_ < s_.size() && s_[pos_] == '[') {

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "resource.hpp"
 #include "scim_error.hpp"
@@ -18,15 +19,23 @@ const char* op_name(Op op) {
     return op == Op::Add ? "add" : op == Op::Replace ? "replace" : "remove";
 }
 
-// A resolved PATCH path: attr[filter].sub, each part optional but attr.
+// A resolved PATCH path: attr[filter].sub, each part optional but attr;
+// or a whole extension ("urn:...:enterprise:2.0:User").
 struct Target {
     AttrPath path;                   // attribute (and sub-attribute when no filter)
     std::unique_ptr<Filter> filter;  // value selection, bound to the attribute
     const Attribute* sub = nullptr;  // the sub-attribute addressed (with or without filter)
+    const Schema* whole_extension = nullptr;
 };
 
-Target parse_target(std::string_view text, const ResourceType& rt) {
+// nullopt when the path is in a schema this server does not know.
+std::optional<Target> parse_target(std::string_view text, const ResourceType& rt) {
     Target t;
+    if (const Schema* ext = find_extension(rt, text)) {
+        t.whole_extension = ext;
+        t.path.urn = ext->id;
+        return t;
+    }
     size_t open = text.find('[');
     std::string_view attr_text = text.substr(0, open);
     if (open != std::string_view::npos) {
@@ -59,6 +68,8 @@ Target parse_target(std::string_view text, const ResourceType& rt) {
     if (t.filter && !parsed.sub.empty())
         fail(400, "invalidPath", format("path \"%.*s\": a filter follows the attribute, not a sub-attribute",
                                         static_cast<int>(text.size()), text.data()));
+    if (!parsed.urn.empty() && !iequals(parsed.urn, rt.schema->id) && !find_extension(rt, parsed.urn))
+        return std::nullopt;
     if (!t.path.sub.empty()) parsed.sub = t.path.sub;
     t.path = std::move(parsed);
     bind_attr_path(t.path, rt, "invalidPath");
@@ -74,6 +85,7 @@ Target parse_target(std::string_view text, const ResourceType& rt) {
 }
 
 std::string written(const Target& t) {
+    if (t.whole_extension) return t.whole_extension->id;
     std::string s = t.path.urn.empty() ? t.path.attr : t.path.urn + ":" + t.path.attr;
     if (t.filter) s += "[...]";
     if (t.sub) s += std::string(".") + t.sub->name;
@@ -105,17 +117,6 @@ std::vector<Json> as_elements(const Attribute& a, const json_t* v) {
     return out;
 }
 
-// Keys of `value` match sub-attributes case-insensitively; canonical names
-// are what the record holds.
-void merge_object(json_t* into, const json_t* value, const Attribute& a) {
-    const char* key;
-    json_t* v;
-    json_object_foreach(const_cast<json_t*>(value), key, v) {
-        const Attribute* sub = find_sub_attribute(a, key);
-        json_object_set(into, sub ? sub->name : key, v);
-    }
-}
-
 // RFC 7644 §3.5.2: a value written with primary=true takes "primary" from
 // every other value.
 void keep_one_primary(json_t* array, const json_t* winner) {
@@ -141,24 +142,55 @@ bool element_from_filter(const Filter& f, json_t* element) {
     }
 }
 
+// Whether two values of a multi-valued attribute are the same value:
+// complex ones by their "value" (compared as its sub-attribute says).
+bool same_value(const Attribute& a, const json_t* x, const json_t* y) {
+    if (a.type != Type::Complex) return json_equal(const_cast<json_t*>(x), const_cast<json_t*>(y));
+    const Attribute* sub = find_sub_attribute(a, "value");
+    const json_t* vx = json_object_get(x, "value");
+    const json_t* vy = json_object_get(y, "value");
+    if (!vx || !vy) return json_equal(const_cast<json_t*>(x), const_cast<json_t*>(y));
+    if (json_is_string(vx) && json_is_string(vy) && sub && !sub->case_exact)
+        return iequals(str_view(vx), str_view(vy));
+    return json_equal(const_cast<json_t*>(vx), const_cast<json_t*>(vy));
+}
+
+void check_size(const Attribute& a, const json_t* array) {
+    if (json_array_size(array) > kMaxValues)
+        fail(400, "invalidValue", format("attribute \"%s\" has more than %zu values", a.name, kMaxValues));
+}
+
 class Engine {
 public:
-    Engine(json_t* doc, const ResourceType& rt, MemberOps* members, const DerivedAttributes* derived)
+    Engine(json_t* doc, const ResourceType& rt, MemberSink* members, const DerivedAttributes* derived)
         : doc_(doc), rt_(rt), members_(members), derived_(derived) {}
 
     void run(Op op, const json_t* path, const json_t* value) {
         if (!path) return no_path(op, value);
-        apply(op, parse_target(str_view(path), rt_), value);
+        std::optional<Target> t = parse_target(str_view(path), rt_);
+        if (!t) return;  // an IdP's own extension: nothing here to change
+        apply(op, std::move(*t), value);
+    }
+
+    // RFC 7644: an operation that would leave a required attribute
+    // unassigned fails (and names itself).
+    void check_required() const {
+        for (size_t i = 0; i < rt_.schema->count; i++) {
+            const Attribute& a = rt_.schema->attributes[i];
+            if (a.required && !json_object_get(doc_, a.name))
+                fail(400, "invalidValue", format("attribute \"%s\" is required", a.name));
+        }
     }
 
 private:
     json_t* doc_;
     const ResourceType& rt_;
-    MemberOps* members_;
+    MemberSink* members_;
     const DerivedAttributes* derived_;
 
     bool is_members(const Target& t) const {
-        return members_ && !t.path.extension && strcmp(t.path.attribute->name, "members") == 0;
+        return members_ && !t.whole_extension && !t.path.extension &&
+               strcmp(t.path.attribute->name, "members") == 0;
     }
 
     // No path: the value is an object whose keys are attribute paths (or
@@ -170,28 +202,21 @@ private:
         const char* key;
         json_t* v;
         json_object_foreach(const_cast<json_t*>(value), key, v) {
-            if (const Schema* ext = find_extension(rt_, key)) {
-                if (!json_is_object(v))
-                    fail(400, "invalidValue", format("\"%s\" must be an object", ext->id));
-                const char* k2;
-                json_t* v2;
-                json_object_foreach(v, k2, v2) {
-                    apply(op, parse_target(std::string(ext->id) + ":" + k2, rt_), v2, true);
-                }
-                continue;
-            }
             if (iequals(key, "schemas")) continue;
-            Target t;
+            std::optional<Target> t;
             try {
                 t = parse_target(key, rt_);
             } catch (const ScimError&) {
                 continue;  // as in POST and PUT, attributes no schema defines are ignored
             }
-            apply(op, std::move(t), v, true);
+            if (t) apply(op, std::move(*t), v, true);
         }
     }
 
     void apply(Op op, Target t, const json_t* value, bool lenient_read_only = false) {
+        if (op != Op::Remove && !value)
+            fail(400, "invalidSyntax", format("%s needs a \"value\"", op_name(op)));
+        if (t.whole_extension) return extension(op, t, value);
         const Attribute& a = *t.path.attribute;
         if (a.mutability == Mutability::ReadOnly ||
             (t.sub && t.sub->mutability == Mutability::ReadOnly)) {
@@ -201,8 +226,6 @@ private:
             if (lenient_read_only) return;
             fail(400, "mutability", format("\"%s\" is read-only", written(t).c_str()));
         }
-        if (op != Op::Remove && !value)
-            fail(400, "invalidSyntax", format("%s needs a \"value\"", op_name(op)));
         if (is_members(t)) return members(op, t, value);
 
         json_t* container = doc_;
@@ -217,8 +240,8 @@ private:
         json_t* current = json_object_get(container, a.name);
 
         if (op == Op::Remove) return remove(container, a, t, current, value);
-        if (!a.multi_valued) return write_single(op, container, a, t, current, value);
-        if (!t.filter && !t.sub) return write_multi(op, container, a, current, value);
+        if (!a.multi_valued) return write_single(container, a, t, current, value);
+        if (!t.filter && !t.sub) return write_multi(op, container, a, t, current, value);
         if (!t.filter)
             fail(400, "invalidPath",
                  format("\"%s\" names a sub-attribute of every value; select values with a filter "
@@ -227,31 +250,66 @@ private:
         write_selected(op, container, a, t, current, value);
     }
 
-    void write_single(Op op, json_t* container, const Attribute& a, const Target& t,
-                      json_t* current, const json_t* value) {
-        if (a.mutability == Mutability::Immutable && current && !json_equal(current, value))
-            fail(400, "mutability", format("\"%s\" is immutable", written(t).c_str()));
+    // A whole extension: add merges its attributes, replace replaces them,
+    // remove removes the extension.
+    void extension(Op op, const Target& t, const json_t* value) {
+        const Schema& ext = *t.whole_extension;
+        if (op == Op::Remove) {
+            json_object_del(doc_, ext.id);
+            return;
+        }
+        if (!json_is_object(value)) fail(400, "invalidValue", format("\"%s\" must be an object", ext.id));
+        if (op == Op::Replace) json_object_del(doc_, ext.id);
+        const char* key;
+        json_t* v;
+        json_object_foreach(const_cast<json_t*>(value), key, v) {
+            std::optional<Target> sub;
+            try {
+                sub = parse_target(std::string(ext.id) + ":" + key, rt_);
+            } catch (const ScimError&) {
+                continue;
+            }
+            if (sub) apply(Op::Add, std::move(*sub), v, true);
+        }
+    }
+
+    void write_single(json_t* container, const Attribute& a, const Target& t, json_t* current,
+                      const json_t* value) {
         if (t.sub) {
+            Json v = normalize_value(value, *t.sub, written(t));
             if (!json_is_object(current)) {
+                if (!v) return;
                 current = json_object();
                 json_object_set_new(container, a.name, current);
             }
-            json_object_set(current, t.sub->name, const_cast<json_t*>(value));
+            if (v)
+                json_object_set(current, t.sub->name, v.get());
+            else
+                json_object_del(current, t.sub->name);
             return;
         }
-        Json v = as_element(a, value);
+        Json v = normalize_value(as_element(a, value).get(), a, written(t));
+        if (a.mutability == Mutability::Immutable && current && (!v || !json_equal(current, v.get())))
+            fail(400, "mutability", format("\"%s\" is immutable", written(t).c_str()));
+        if (!v) {
+            json_object_del(container, a.name);
+            return;
+        }
         // A complex value merges: sub-attributes it does not mention stay.
-        if (a.type == Type::Complex && json_is_object(v.get()) && json_is_object(current)) {
-            merge_object(current, v.get(), a);
+        if (a.type == Type::Complex && json_is_object(current)) {
+            json_object_update(current, v.get());
             return;
         }
-        (void) op;
         json_object_set(container, a.name, v.get());
     }
 
-    void write_multi(Op op, json_t* container, const Attribute& a, json_t* current,
+    void write_multi(Op op, json_t* container, const Attribute& a, const Target& t, json_t* current,
                      const json_t* value) {
-        std::vector<Json> values = as_elements(a, value);
+        std::vector<Json> values;
+        for (const Json& e : as_elements(a, value)) {
+            Json n = normalize_element(e.get(), a, written(t));
+            if (n) values.push_back(std::move(n));
+        }
         if (op == Op::Replace || !json_is_array(current)) {
             current = json_array();
             json_object_set_new(container, a.name, current);
@@ -264,12 +322,15 @@ private:
             if (present) continue;
             json_array_append(current, v.get());
             keep_one_primary(current, v.get());
+            check_size(a, current);
         }
+        if (json_array_size(current) == 0) json_object_del(container, a.name);
     }
 
     void write_selected(Op op, json_t* container, const Attribute& a, const Target& t,
                         json_t* current, const json_t* value) {
-        Json v = t.sub ? borrow(const_cast<json_t*>(value)) : as_element(a, value);
+        Json v = t.sub ? normalize_value(value, *t.sub, written(t))
+                       : normalize_element(as_element(a, value).get(), a, written(t));
         if (!t.sub && !json_is_object(v.get()))
             fail(400, "invalidValue",
                  format("the value for \"%s\" must be an object", written(t).c_str()));
@@ -279,16 +340,17 @@ private:
             if (!filter_matches(*t.filter, e)) continue;
             matched++;
             if (t.sub) {
-                json_object_set(e, t.sub->name, v.get());
-            } else if (op == Op::Add) {
-                merge_object(e, v.get(), a);
+                if (v)
+                    json_object_set(e, t.sub->name, v.get());
+                else
+                    json_object_del(e, t.sub->name);
             } else {
-                json_object_clear(e);
-                merge_object(e, v.get(), a);
+                if (op != Op::Add) json_object_clear(e);
+                json_object_update(e, v.get());
             }
             keep_one_primary(current, e);
         }
-        if (matched) return;
+        if (matched || !v) return;
         // Nothing matched: when the filter only states what the new value
         // is (type eq "work"), add that value, which is what Entra ID and
         // Okta mean; otherwise there is nothing to write to.
@@ -299,13 +361,14 @@ private:
         if (t.sub)
             json_object_set(element.get(), t.sub->name, v.get());
         else
-            merge_object(element.get(), v.get(), a);
+            json_object_update(element.get(), v.get());
         if (!json_is_array(current)) {
             current = json_array();
             json_object_set_new(container, a.name, current);
         }
         json_array_append(current, element.get());
         keep_one_primary(current, element.get());
+        check_size(a, current);
     }
 
     void remove(json_t* container, const Attribute& a, const Target& t, json_t* current,
@@ -322,30 +385,25 @@ private:
         }
         if (!t.filter && !t.sub && value && !json_is_null(value)) {
             // Entra: {"op":"Remove","path":"emails","value":[{...}]} removes
-            // those values (compared by "value" for complex attributes).
-            for (const Json& v : as_elements(a, value)) remove_equal(current, v.get());
-            return;
+            // those values.
+            for (const Json& v : as_elements(a, value)) {
+                size_t i = json_array_size(current);
+                while (i-- > 0)
+                    if (same_value(a, json_array_get(current, i), v.get())) json_array_remove(current, i);
+            }
+        } else {
+            size_t i = json_array_size(current);
+            while (i-- > 0) {
+                json_t* e = json_array_get(current, i);
+                if (t.filter && !filter_matches(*t.filter, e)) continue;
+                if (t.sub)
+                    json_object_del(e, t.sub->name);
+                else
+                    json_array_remove(current, i);
+            }
         }
-        size_t i = json_array_size(current);
-        while (i-- > 0) {
-            json_t* e = json_array_get(current, i);
-            if (t.filter && !filter_matches(*t.filter, e)) continue;
-            if (t.sub)
-                json_object_del(e, t.sub->name);
-            else
-                json_array_remove(current, i);
-        }
-        if (!t.filter && !t.sub) json_object_del(container, a.name);
-    }
-
-    static void remove_equal(json_t* array, const json_t* v) {
-        const json_t* key = json_is_object(v) ? json_object_get(v, "value") : nullptr;
-        size_t i = json_array_size(array);
-        while (i-- > 0) {
-            json_t* e = json_array_get(array, i);
-            bool same = key ? json_equal(json_object_get(e, "value"), key) : json_equal(e, v);
-            if (same) json_array_remove(array, i);
-        }
+        if ((!t.filter && !t.sub && !value) || json_array_size(current) == 0)
+            json_object_del(container, a.name);
     }
 
     // Members of a group: ids only, into the membership index.
@@ -368,33 +426,34 @@ private:
     }
 
     void members(Op op, const Target& t, const json_t* value) {
-        using Kind = MemberOps::Kind;
         if (t.sub)
             fail(400, "invalidPath",
                  "members are added or removed whole; a sub-attribute cannot be changed");
         if (op == Op::Add) {
             if (t.filter) fail(400, "invalidPath", "add to \"members\" takes no filter");
-            members_->steps.push_back({Kind::Add, member_ids_of(value)});
+            members_->add(member_ids_of(value));
             return;
         }
         if (op == Op::Replace) {
             if (t.filter) fail(400, "invalidPath", "replace of \"members\" takes no filter");
-            members_->steps.push_back({Kind::Clear, {}});
-            members_->steps.push_back({Kind::Add, member_ids_of(value)});
+            std::vector<std::string> ids = member_ids_of(value);
+            members_->clear();
+            members_->add(ids);
             return;
         }
         if (!t.filter) {
             if (value && !json_is_null(value))
-                members_->steps.push_back({Kind::Remove, member_ids_of(value)});
+                members_->remove(member_ids_of(value));
             else
-                members_->steps.push_back({Kind::Clear, {}});
+                members_->clear();
             return;
         }
-        members_->steps.push_back({Kind::Remove, selected_members(*t.filter)});
+        members_->remove(selected_members(*t.filter));
     }
 
     // The members a filter selects: value eq "..." (or several, or'ed) is
-    // answered from the filter itself; anything else lists the members.
+    // answered from the filter itself; anything else lists the members as
+    // they are now, after the operations before this one.
     std::vector<std::string> selected_members(const Filter& f) const {
         std::vector<std::string> ids;
         if (value_ids(f, &ids)) return ids;
@@ -432,7 +491,7 @@ Op parse_op(const json_t* op, size_t n) {
 
 }  // namespace
 
-Json apply_patch(const json_t* body, json_t* doc, const ResourceType& rt, MemberOps* members,
+Json apply_patch(const json_t* body, json_t* doc, const ResourceType& rt, MemberSink* members,
                  const DerivedAttributes* derived) {
     if (!json_is_object(body)) fail(400, "invalidSyntax", "the request body must be a JSON object");
     if (const json_t* schemas = object_get_ci(body, "schemas")) {
@@ -445,9 +504,11 @@ Json apply_patch(const json_t* body, json_t* doc, const ResourceType& rt, Member
     const json_t* ops = object_get_ci(body, "Operations");
     if (!json_is_array(ops) || json_array_size(ops) == 0)
         fail(400, "invalidSyntax", "\"Operations\" must be a non-empty array");
+    if (json_array_size(ops) > kMaxPatchOperations)
+        fail(400, "invalidValue", format("a PATCH has at most %zu operations, this one has %zu",
+                                         kMaxPatchOperations, json_array_size(ops)));
 
     Engine engine(doc, rt, members, derived);
-    Json attrs;
     size_t i;
     json_t* op;
     json_array_foreach(ops, i, op) {
@@ -460,16 +521,20 @@ Json apply_patch(const json_t* body, json_t* doc, const ResourceType& rt, Member
             fail(400, "invalidPath", format("operation %zu: \"path\" must be a non-empty string", n));
         try {
             engine.run(kind, path, object_get_ci(op, "value"));
-            // Validate after each operation so an error names the one that
-            // made the resource invalid.
-            attrs = normalize_resource(doc, rt);
+            engine.check_required();
         } catch (const ScimError& e) {
             std::string where = format("operation %zu (%s%s%s): ", n, op_name(kind),
                                        path ? " " : "", path ? json_string_value(path) : "");
             throw ScimError{e.status, e.scim_type, where + e.detail};
         }
     }
-    return attrs;
+    // Each value was validated as it was applied; this pass builds the
+    // resource's attributes once, whatever the number of operations.
+    try {
+        return normalize_resource(doc, rt);
+    } catch (const ScimError& e) {
+        throw ScimError{e.status, e.scim_type, "after the operations: " + e.detail};
+    }
 }
 
 }  // namespace scim

@@ -13,25 +13,29 @@
 
 namespace scim {
 
-// Changes to a group's members, in the order the operations asked for
-// them; applied to the membership index, never to the record.
-struct MemberOps {
-    enum class Kind { Add, Remove, Clear };
-    struct Step {
-        Kind kind;
-        std::vector<std::string> ids;
-    };
-    std::vector<Step> steps;
+// A group's members as a PATCH changes them: applied as each operation
+// runs (inside the caller's transaction, so a later failure undoes them),
+// so that later operations, and their member filters, see earlier ones.
+struct MemberSink {
+    virtual ~MemberSink() = default;
+    virtual void add(const std::vector<std::string>& ids) = 0;
+    virtual void remove(const std::vector<std::string>& ids) = 0;
+    virtual void clear() = 0;
 };
 
+// At most this many operations in one PATCH (400 invalidValue).
+constexpr size_t kMaxPatchOperations = 1000;
+
 // Applies a PatchOp request to `doc` (a decoded record) and returns the
-// resource's attributes as normalize_resource() would for a PUT. All
-// operations apply or none: the caller writes only what this returns.
-// Operations on "members" go to *members (nullptr for users: then "members"
-// is an unknown attribute); `derived` resolves member filters. Throws
-// ScimError 400 (invalidSyntax, invalidPath, invalidValue, noTarget,
+// resource's attributes as normalize_resource() would for a PUT. Values
+// are validated (and "True"-style strings coerced) as each operation
+// applies them. Operations on "members" go to *members (nullptr for users:
+// then "members" is an unknown attribute); `derived` lists the members for
+// member filters. A path in a schema this server does not know (an IdP's
+// custom extension) changes nothing, as unknown attributes in a POST do.
+// Throws ScimError 400 (invalidSyntax, invalidPath, invalidValue, noTarget,
 // mutability, invalidFilter) naming the failing operation.
-Json apply_patch(const json_t* body, json_t* doc, const ResourceType& rt, MemberOps* members,
+Json apply_patch(const json_t* body, json_t* doc, const ResourceType& rt, MemberSink* members,
                  const DerivedAttributes* derived);
 
 }  // namespace scim

@@ -1,5 +1,7 @@
 #include "resource.hpp"
 
+#include <vector>
+
 #include "scim_error.hpp"
 #include "util.hpp"
 
@@ -27,16 +29,51 @@ const char* type_name(Type t) {
                 want_array ? "an array of values, each " : "", type_name(a.type)));
 }
 
-Json normalize_value(const json_t* v, const Attribute& a, const std::string& path);
+bool is_base64(std::string_view s) {
+    size_t n = 0, pad = 0;
+    for (char c : s) {
+        if (c == '\r' || c == '\n') continue;
+        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '+' || c == '/';
+        if (c == '=') {
+            pad++;
+        } else if (!alpha || pad) {
+            return false;
+        }
+        n++;
+    }
+    return n % 4 == 0 && pad <= 2;
+}
 
-// One value of a (possibly multi-valued) attribute; nullptr drops it.
-Json normalize_single(const json_t* v, const Attribute& a, const std::string& path) {
+// The canonical attribute of `key` in `schema`, refusing a key that names
+// an attribute already seen under another case (RFC 7643 §2.1 makes
+// "userName" and "USERNAME" the same attribute).
+const Attribute* attribute_once(const Schema& schema, const char* key,
+                                std::vector<const Attribute*>* seen) {
+    const Attribute* a = find_attribute(schema, key);
+    if (!a) return nullptr;
+    for (const Attribute* s : *seen)
+        if (s == a)
+            fail(400, "invalidSyntax",
+                 format("attribute \"%s\" appears twice (names are case-insensitive)", a->name));
+    seen->push_back(a);
+    return a;
+}
+
+}  // namespace
+
+Json normalize_element(const json_t* v, const Attribute& a, const std::string& path) {
     if (json_is_null(v)) return nullptr;
     switch (a.type) {
         case Type::String:
         case Type::Reference:
-        case Type::Binary:
             if (!json_is_string(v)) wrong_type(path, a);
+            // An empty string is no value: the attribute is unassigned.
+            if (json_string_length(v) == 0) return nullptr;
+            return borrow(const_cast<json_t*>(v));
+        case Type::Binary:
+            if (!json_is_string(v) || !is_base64(str_view(v))) wrong_type(path, a);
+            if (json_string_length(v) == 0) return nullptr;
             return borrow(const_cast<json_t*>(v));
         case Type::DateTime: {
             int64_t ms;
@@ -62,6 +99,10 @@ Json normalize_single(const json_t* v, const Attribute& a, const std::string& pa
             json_object_foreach(const_cast<json_t*>(v), key, sv) {
                 const Attribute* sub = find_sub_attribute(a, key);
                 if (!sub || sub->mutability == Mutability::ReadOnly) continue;
+                if (json_object_get(out.get(), sub->name))
+                    fail(400, "invalidSyntax",
+                         format("attribute \"%s.%s\" appears twice (names are case-insensitive)",
+                                path.c_str(), sub->name));
                 Json n = normalize_value(sv, *sub, path + "." + sub->name);
                 if (n) json_object_set_new(out.get(), sub->name, n.release());
             }
@@ -75,14 +116,14 @@ Json normalize_single(const json_t* v, const Attribute& a, const std::string& pa
 Json normalize_value(const json_t* v, const Attribute& a, const std::string& path) {
     if (a.mutability == Mutability::ReadOnly || a.mutability == Mutability::WriteOnly)
         return nullptr;
-    if (!a.multi_valued) return normalize_single(v, a, path);
+    if (!a.multi_valued) return normalize_element(v, a, path);
     if (json_is_null(v)) return nullptr;
     if (!json_is_array(v)) wrong_type(path, a, true);
     Json out = take(json_array());
     size_t i, primaries = 0;
     json_t* e;
     json_array_foreach(const_cast<json_t*>(v), i, e) {
-        Json n = normalize_single(e, a, path + "[" + std::to_string(i) + "]");
+        Json n = normalize_element(e, a, path + "[" + std::to_string(i) + "]");
         if (!n) continue;
         if (json_is_object(n.get()) && json_is_true(json_object_get(n.get(), "primary")))
             primaries++;
@@ -92,16 +133,22 @@ Json normalize_value(const json_t* v, const Attribute& a, const std::string& pat
         fail(400, "invalidValue",
              format("attribute \"%s\" has %zu values marked primary; at most one may be",
                     path.c_str(), primaries));
+    if (json_array_size(out.get()) > kMaxValues)
+        fail(400, "invalidValue", format("attribute \"%s\" has more than %zu values", path.c_str(),
+                                         kMaxValues));
     if (json_array_size(out.get()) == 0) return nullptr;
     return out;
 }
+
+namespace {
 
 void normalize_schema_attrs(const json_t* in, const Schema& schema, json_t* out,
                             const std::string& prefix) {
     const char* key;
     json_t* v;
+    std::vector<const Attribute*> seen;
     json_object_foreach(const_cast<json_t*>(in), key, v) {
-        const Attribute* a = find_attribute(schema, key);
+        const Attribute* a = attribute_once(schema, key, &seen);
         if (!a) continue;
         Json n = normalize_value(v, *a, prefix + a->name);
         if (n) json_object_set_new(out, a->name, n.release());

@@ -386,6 +386,24 @@ bool touch_record(Txn& txn, const Store& store, const Directory& dir, const Reso
 
 namespace {
 
+// A PATCH's member changes, made in its transaction as they come.
+struct GroupMembers : MemberSink {
+    GroupMembers(Txn& txn, const Store& store, const Directory& dir, std::string_view id)
+        : txn(txn), store(store), dir(dir), id(id) {}
+    void add(const std::vector<std::string>& ids) override {
+        for (const std::string& m : ids) changed |= add_member(txn, store, dir, id, m);
+    }
+    void remove(const std::vector<std::string>& ids) override {
+        for (const std::string& m : ids) changed |= remove_member(txn, store, dir, id, m);
+    }
+    void clear() override { remove(member_ids(txn, store, dir, id)); }
+    Txn& txn;
+    const Store& store;
+    const Directory& dir;
+    std::string_view id;
+    bool changed = false;
+};
+
 // A POST or PUT body: the attributes to store and, for a group, its members.
 struct Incoming {
     Json attrs;
@@ -462,26 +480,10 @@ void resource_patch(Context& ctx, const ResourceKind& k, std::string_view id) {
     Json old_doc = decode_record(old);
     Json doc = decode_record(old);
     MembershipView view(txn, ctx.store, ctx.dir, id, ctx.base_url);
-    MemberOps ops;
-    Json attrs = apply_patch(body.get(), doc.get(), k.type, is_group(k) ? &ops : nullptr, &view);
+    GroupMembers members(txn, ctx.store, ctx.dir, id);
+    Json attrs = apply_patch(body.get(), doc.get(), k.type, is_group(k) ? &members : nullptr, &view);
+    bool members_changed = members.changed;
 
-    bool members_changed = false;
-    for (const MemberOps::Step& step : ops.steps) {
-        switch (step.kind) {
-            case MemberOps::Kind::Add:
-                for (const std::string& m : step.ids)
-                    members_changed |= add_member(txn, ctx.store, ctx.dir, id, m);
-                break;
-            case MemberOps::Kind::Remove:
-                for (const std::string& m : step.ids)
-                    members_changed |= remove_member(txn, ctx.store, ctx.dir, id, m);
-                break;
-            case MemberOps::Kind::Clear:
-                for (const std::string& m : member_ids(txn, ctx.store, ctx.dir, id))
-                    members_changed |= remove_member(txn, ctx.store, ctx.dir, id, m);
-                break;
-        }
-    }
     // An operation that changes nothing writes nothing (and keeps the version).
     Json old_attrs = normalize_resource(old_doc.get(), k.type);
     bool changed = members_changed || !json_equal(attrs.get(), old_attrs.get());

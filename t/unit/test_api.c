@@ -320,7 +320,7 @@ START_TEST(service_provider_config_is_honest)
 END_TEST
 
 /* "filter=" and the filter, percent-encoded where a query string needs it. */
-static void filter_query(const char *filter, char query[512])
+static void filter_query(const char *filter, char *query)
 {
     char *q = query + sprintf(query, "filter=");
     for (const char *p = filter; *p; p++) {
@@ -437,11 +437,38 @@ static const struct {
     { "userName[value eq \"x\"]", "has no sub-attributes to filter on" },
     { "((((((((((((((((((((((((((((((((((((userName pr))))))))))))))))))))))))))))))))))))",
       "nested too deeply" },
+    { "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or "
+      "id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr or id pr",
+      "the filter has more than 256 comparisons" },
 };
 
 START_TEST(bad_filters_name_the_position)
 {
-    char query[512];
+    char query[4096];
     filter_query(bad_filters[_i].filter, query);
     json_t *j = get("/Users", query, 400);
     ck_assert_str_eq(json_string_value(json_object_get(j, "scimType")), "invalidFilter");

@@ -17,8 +17,6 @@
 
 static void ngx_http_scim_api_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_scim_api_process(ngx_http_request_t *r);
-static ngx_int_t ngx_http_scim_api_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_scim_api_base_url(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, ngx_str_t *url);
 static ngx_int_t ngx_http_scim_api_send(ngx_http_request_t *r,
@@ -210,7 +208,7 @@ ngx_http_scim_api_process(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_scim_api_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;

@@ -16,13 +16,52 @@
 #include <ngx_http.h>
 
 #include <scim.h>
+#include <scim_saml.h>
+
+
+/* bumped whenever ngx_http_scim_shctx_t changes: a zone kept across a
+ * reload by a build with another layout is refused */
+#define NGX_HTTP_SCIM_ZONE_LAYOUT    2
 
 
 typedef struct {
     /* committed SCIM writes since the zone was created, all workers */
     ngx_atomic_t                 generation;
     time_t                       created;
+
+    /* the keyed store (ngx_http_scim_kv.c) */
+    ngx_uint_t                   layout;
+    ngx_rbtree_t                 rbtree;
+    ngx_rbtree_node_t            sentinel;
+    ngx_queue_t                  queue;        /* LRU, most recent first */
+    time_t                       fail_time;    /* last "zone full" log */
+    ngx_uint_t                   entries;
+    ngx_uint_t                   evictions;
 } ngx_http_scim_shctx_t;
+
+
+/* namespaces of the keyed store; issue 5 adds access decisions */
+#define NGX_HTTP_SCIM_KV_SESSION     1
+#define NGX_HTTP_SCIM_KV_REQUEST     2
+#define NGX_HTTP_SCIM_KV_REPLAY      3
+
+/* put: keep a live entry and return NGX_DECLINED */
+#define NGX_HTTP_SCIM_KV_ADD         0x01
+/* get: delete the entry after reading it (single use) */
+#define NGX_HTTP_SCIM_KV_TAKE        0x02
+
+
+/* the SAML location kinds (ngx_http_scim_saml.c) */
+#define NGX_HTTP_SCIM_SAML_ACS       1
+#define NGX_HTTP_SCIM_SAML_LOGIN     2
+#define NGX_HTTP_SCIM_SAML_METADATA  3
+#define NGX_HTTP_SCIM_SAML_LOGOUT    4
+
+/* what ngx_http_scim_saml_file() loads */
+#define NGX_HTTP_SCIM_SAML_IDP_METADATA  0
+#define NGX_HTTP_SCIM_SAML_IDP_CERT      1
+#define NGX_HTTP_SCIM_SAML_SP_KEY        2
+#define NGX_HTTP_SCIM_SAML_SP_CERT       3
 
 
 typedef struct {
@@ -37,6 +76,22 @@ typedef struct {
     ngx_str_t                    token_file;
     u_char                      *file;
     ngx_uint_t                   line;
+
+    /* the SAML Service Provider; NULL while no IdP setting is given */
+    scim_saml_sp_t              *saml;
+    u_char                      *saml_file;
+    ngx_uint_t                   saml_line;
+    ngx_str_t                    acs_path;      /* the path of sp_acs_url */
+    time_t                       clock_skew;
+    time_t                       session_idle;
+    time_t                       session_lifetime;
+    size_t                       max_response_size;
+    ngx_flag_t                   idp_initiated;
+    ngx_flag_t                   jit;
+    ngx_flag_t                   allow_sha1;
+    ngx_str_t                    cookie_name;
+    ngx_str_t                    request_cookie; /* cookie_name + "_req" */
+    ngx_flag_t                   cookie_secure;
 } ngx_http_scim_directory_t;
 
 
@@ -56,13 +111,54 @@ typedef struct {
     ngx_str_t                    api_base;      /* location prefix, no "/" at end */
     u_char                      *api_file;
     ngx_uint_t                   api_line;
+
+    ngx_http_scim_directory_t   *saml;
+    ngx_str_t                    saml_name;
+    ngx_uint_t                   saml_endpoint;
+    ngx_str_t                    saml_location;  /* prefix or exact name */
+    ngx_uint_t                   saml_exact;
+    u_char                      *saml_file;
+    ngx_uint_t                   saml_line;
 } ngx_http_scim_loc_conf_t;
 
 
 char *ngx_http_scim_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_scim_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_scim_api_body(ngx_http_request_t *r, ngx_str_t *body);
 void ngx_http_scim_zone_changed(ngx_http_scim_main_conf_t *smcf);
 ngx_int_t ngx_http_scim_generation_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+void ngx_http_scim_conf_error_at(ngx_conf_t *cf, u_char *file,
+    ngx_uint_t line, const char *fmt, ...);
+
+void ngx_http_scim_kv_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+ngx_int_t ngx_http_scim_kv_put(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
+    ngx_str_t *key, ngx_str_t *value, int64_t expires, int64_t cap,
+    ngx_uint_t flags);
+ngx_int_t ngx_http_scim_kv_get(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
+    ngx_str_t *key, ngx_str_t *value, int64_t refresh, int64_t *expires,
+    ngx_uint_t flags);
+ngx_int_t ngx_http_scim_kv_delete(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
+    ngx_str_t *key);
+void ngx_http_scim_kv_stat(ngx_shm_zone_t *shm_zone, ngx_uint_t *entries,
+    ngx_uint_t *evictions);
+int64_t ngx_http_scim_now_ms(void);
+
+char *ngx_http_scim_saml_option(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_saml_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_saml_location(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_scim_saml_directory_init(ngx_http_scim_directory_t *dir);
+char *ngx_http_scim_saml_directory_done(ngx_conf_t *cf,
+    ngx_http_scim_directory_t *dir);
+char *ngx_http_scim_saml_merge(ngx_conf_t *cf,
+    ngx_http_scim_loc_conf_t *conf);
+ngx_int_t ngx_http_scim_user_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_scim_session_expires_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 

@@ -203,8 +203,9 @@ extern "C" int scim_store_open(const char* path, size_t max_size, scim_store_t**
         struct {
             const char* name;
             MDB_dbi* dbi;
-        } dbs[] = {{"meta", &store->meta}, {"resources", &store->resources},
-                   {"unique", &store->unique}};
+        } dbs[] = {{"meta", &store->meta},         {"resources", &store->resources},
+                   {"unique", &store->unique},     {"sessions", &store->sessions},
+                   {"replay", &store->replay},     {"expiry", &store->expiry}};
         for (auto& d : dbs) {
             rc = mdb_dbi_open(txn.handle(), d.name, MDB_CREATE, d.dbi);
             if (rc != 0) {

@@ -5,6 +5,8 @@
 //   meta       "format" -> "1"
 //   resources  dir \0 type \0 id              -> the resource as JSON text
 //   unique     dir \0 type \0 attr \0 value   -> id   (uniqueness + lookup)
+//   sessions, replay, expiry: SAML sessions, assertion replay records and
+//              their expiry index (layout in saml_session.cpp)
 #pragma once
 
 #include <lmdb.h>
@@ -19,6 +21,9 @@ struct scim_store_s {
     MDB_dbi meta = 0;
     MDB_dbi resources = 0;
     MDB_dbi unique = 0;
+    MDB_dbi sessions = 0;
+    MDB_dbi replay = 0;
+    MDB_dbi expiry = 0;
     // A reset read-only transaction kept for mdb_txn_renew(): a renew costs a
     // fraction of a fresh mdb_txn_begin() on the read path.
     MDB_txn* idle_reader = nullptr;

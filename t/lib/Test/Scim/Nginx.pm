@@ -76,10 +76,15 @@ sub token { $_[0]{token} }
 sub token_file { "$_[0]{prefix}/conf/test.token" }
 sub pid { $_[0]{pid} }
 
+# More $TEST_NGINX_* variables for section values and configs (a test file
+# sets e.g. $Test::Scim::Nginx::VARS{TEST_NGINX_SAML} to its fixtures).
+our %VARS;
+
 sub expand {
     my ($self, $text) = @_;
     return $text unless defined $text;
     my %v = (
+        %VARS,
         TEST_NGINX_PORT       => $self->port,
         TEST_NGINX_PREFIX     => $self->prefix,
         TEST_NGINX_TOKEN      => $self->token,

@@ -111,7 +111,8 @@ static ngx_command_t  ngx_http_scim_commands[] = {
 /*
  * Directives inside "scim_directory NAME { ... }". The block is parsed by a
  * custom handler (as "types" and "map" are), so these get the directory as
- * their conf and reuse nginx's argument-count flags.
+ * their conf and reuse nginx's argument-count flags; on|off directives are
+ * TAKE1 here, and ngx_conf_set_flag_slot() checks the value.
  */
 
 static ngx_command_t  ngx_http_scim_directory_commands[] = {
@@ -238,28 +239,28 @@ static ngx_command_t  ngx_http_scim_directory_commands[] = {
       NULL },
 
     { ngx_string("session_cookie_secure"),
-      NGX_CONF_FLAG,
+      NGX_CONF_TAKE1,
       ngx_conf_set_flag_slot,
       0,
       offsetof(ngx_http_scim_directory_t, cookie_secure),
       NULL },
 
     { ngx_string("idp_initiated"),
-      NGX_CONF_FLAG,
+      NGX_CONF_TAKE1,
       ngx_conf_set_flag_slot,
       0,
       offsetof(ngx_http_scim_directory_t, idp_initiated),
       NULL },
 
     { ngx_string("jit"),
-      NGX_CONF_FLAG,
+      NGX_CONF_TAKE1,
       ngx_conf_set_flag_slot,
       0,
       offsetof(ngx_http_scim_directory_t, jit),
       NULL },
 
     { ngx_string("allow_sha1"),
-      NGX_CONF_FLAG,
+      NGX_CONF_TAKE1,
       ngx_conf_set_flag_slot,
       0,
       offsetof(ngx_http_scim_directory_t, allow_sha1),

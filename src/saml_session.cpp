@@ -231,6 +231,9 @@ std::string create_user(Store& store, const Sp& sp, const scim_saml_assertion_t&
     json_error_t jerr;
     Json attrs = take(json_loads(a.attributes ? a.attributes : "{}", 0, &jerr));
     Json u = take(json_object());
+    json_t* schemas = json_array();
+    json_array_append_new(schemas, json_string(kUserResource.schema->id));
+    json_object_set_new(u.get(), "schemas", schemas);
     json_object_set_new(u.get(), "userName", json_string(a.login));
     json_t* email = json_object();
     json_object_set_new(email, "value", json_string(a.login));

@@ -16,7 +16,9 @@ use Time::HiRes qw(sleep time);
 my @instances;
 
 END {
-    # Whatever a failing test left running is stopped here, by its PID.
+    # Whatever a failing test left running is stopped here, by its PID;
+    # waitpid() must not turn the test's exit status into a success.
+    local $?;
     $_->stop for grep { $_->{pid} } @instances;
 }
 

@@ -45,7 +45,10 @@ std::string redirect_url(const Sp& sp, const std::string& endpoint, const char* 
     if (!relay_state.empty()) q.append("&RelayState=").append(url_encode(relay_state));
     if (sp.sp_key) {
         q.append("&SigAlg=").append(url_encode(kRsaSha256));
-        q.append("&Signature=").append(url_encode(sign_query(sp, q)));
+        // Signed before "&Signature=" is appended (a single expression
+        // would append first: C++17 sequences the object before arguments).
+        std::string signature = url_encode(sign_query(sp, q));
+        q.append("&Signature=").append(signature);
     }
     return endpoint + (endpoint.find('?') == std::string::npos ? "?" : "&") + q;
 }

@@ -116,9 +116,9 @@ sub cert_base64 {
     $self->keypair($name, type => $name eq 'ec' ? 'ec' : 'rsa') unless -f $self->file("$name.crt");
     open my $fh, '<', $self->file("$name.crt") or die $!;
     my $pem = do { local $/; <$fh> };
-    $pem =~ s/-----[^-]+-----//g;
-    $pem =~ s/\s+//g;
-    return $pem;
+    # "openssl ca" writes a text dump before the PEM block
+    my ($b64) = $pem =~ /-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----/s or die "no PEM in $name.crt";
+    return $b64 =~ s/\s+//gr;
 }
 
 # IdP metadata with the given signing certificates (names of key pairs).

@@ -329,7 +329,8 @@ typedef struct {
     /** the RelayState form field as posted (unchecked), or NULL */
     char     *relay_state;
     /** the assertion's attributes as a JSON object of string arrays, keyed
-     *  by Name (for just-in-time users) */
+     *  by Name and FriendlyName (read for jit and login_attribute only;
+     *  NULL otherwise) */
     char     *attributes;
     /** the replay record must live until this time: the latest
      *  NotOnOrAfter of the assertion plus the clock skew */

@@ -325,22 +325,46 @@ ngx_http_scim_kv_delete(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
 }
 
 
-/* live entries of the zone and entries evicted early, for benchmarks */
+/*
+ * $scim_zone_entries and $scim_zone_evictions: the zone's live entries and
+ * the entries evicted before their time (the zone is too small when this
+ * grows).
+ */
 
-void
-ngx_http_scim_kv_stat(ngx_shm_zone_t *shm_zone, ngx_uint_t *entries,
-    ngx_uint_t *evictions)
+ngx_int_t
+ngx_http_scim_kv_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_http_scim_zone_ctx_t  *ctx;
+    u_char                     *p;
+    ngx_uint_t                  n;
+    ngx_http_scim_zone_ctx_t   *ctx;
+    ngx_http_scim_main_conf_t  *smcf;
 
-    ctx = shm_zone->data;
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
+
+    if (smcf->shm_zone == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    ctx = smcf->shm_zone->data;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
-
-    *entries = ctx->sh->entries;
-    *evictions = ctx->sh->evictions;
-
+    n = data ? ctx->sh->evictions : ctx->sh->entries;
     ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_sprintf(p, "%ui", n) - p;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+    v->data = p;
+
+    return NGX_OK;
 }
 
 

@@ -338,6 +338,14 @@ static ngx_http_variable_t  ngx_http_scim_vars[] = {
       ngx_http_scim_session_expires_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("scim_zone_entries"), NULL,
+      ngx_http_scim_kv_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_zone_evictions"), NULL,
+      ngx_http_scim_kv_variable, 1,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -361,6 +369,8 @@ ngx_http_scim_create_main_conf(ngx_conf_t *cf)
      */
 
     smcf->store_max_size = NGX_CONF_UNSET_SIZE;
+
+    ngx_queue_init(&smcf->saml_pending);
 
     if (ngx_array_init(&smcf->directories, cf->pool, 4,
                        sizeof(ngx_http_scim_directory_t *))

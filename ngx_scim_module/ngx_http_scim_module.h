@@ -102,6 +102,11 @@ typedef struct {
     ngx_uint_t                   store_line;
     ngx_shm_zone_t              *shm_zone;
     ngx_array_t                  directories;   /* ngx_http_scim_directory_t * */
+
+    /* this worker's logins waiting for the group commit (saml.c) */
+    ngx_queue_t                  saml_pending;
+    ngx_uint_t                   saml_npending;
+    ngx_event_t                  saml_commit;
 } ngx_http_scim_main_conf_t;
 
 
@@ -141,8 +146,8 @@ ngx_int_t ngx_http_scim_kv_get(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
     ngx_uint_t flags);
 ngx_int_t ngx_http_scim_kv_delete(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
     ngx_str_t *key);
-void ngx_http_scim_kv_stat(ngx_shm_zone_t *shm_zone, ngx_uint_t *entries,
-    ngx_uint_t *evictions);
+ngx_int_t ngx_http_scim_kv_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 int64_t ngx_http_scim_now_ms(void);
 
 char *ngx_http_scim_saml_option(ngx_conf_t *cf, ngx_command_t *cmd,

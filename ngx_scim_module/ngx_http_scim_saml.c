@@ -45,6 +45,25 @@ typedef struct {
     (offsetof(ngx_http_scim_saml_entry_t, user_id) + (len))
 
 
+/* a verified login waiting for the group commit */
+
+typedef struct {
+    ngx_queue_t                  queue;
+    unsigned                     queued:1;
+    ngx_http_request_t          *request;
+    ngx_http_scim_directory_t   *dir;
+    scim_saml_assertion_t       *assertion;
+    scim_saml_user_t             user;
+    ngx_str_t                    return_to;
+    u_char                       id[SCIM_SAML_SESSION_ID_SIZE];
+    u_char                       cookie[SCIM_SAML_COOKIE_SIZE];
+} ngx_http_scim_saml_login_t;
+
+
+/* the most logins one transaction commits */
+#define NGX_HTTP_SCIM_SAML_BATCH  256
+
+
 /* the session of the current request, looked up once */
 
 typedef struct {
@@ -79,6 +98,10 @@ static ngx_int_t ngx_http_scim_saml_answered(ngx_http_request_t *r,
 static ngx_int_t ngx_http_scim_saml_open_session(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir, scim_saml_assertion_t *a,
     scim_saml_user_t *user, ngx_str_t *return_to);
+static void ngx_http_scim_saml_commit(ngx_event_t *ev);
+static ngx_int_t ngx_http_scim_saml_opened(ngx_http_scim_saml_login_t *login,
+    scim_saml_session_t *session, int rc);
+static void ngx_http_scim_saml_login_cleanup(void *data);
 static ngx_int_t ngx_http_scim_saml_logout(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir);
 static ngx_int_t ngx_http_scim_saml_refuse(ngx_http_request_t *r,
@@ -855,12 +878,18 @@ ngx_http_scim_saml_acs(ngx_http_request_t *r, ngx_http_scim_directory_t *dir)
 static void
 ngx_http_scim_saml_acs_body(ngx_http_request_t *r)
 {
+    ngx_int_t                  rc;
     ngx_http_scim_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
 
-    ngx_http_finalize_request(r, ngx_http_scim_saml_acs_process(r,
-                                                                slcf->saml));
+    rc = ngx_http_scim_saml_acs_process(r, slcf->saml);
+
+    /* NGX_DONE: waiting for the group commit, which finalizes it */
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
 }
 
 
@@ -1083,32 +1112,153 @@ ngx_http_scim_saml_answered(ngx_http_request_t *r,
 }
 
 
+/*
+ * A verified and linked login joins this worker's group commit: the
+ * logins that reach this point in one event loop iteration are made
+ * durable by one synced LMDB transaction (the fsync, not the
+ * verification, would otherwise bound the logins per second), and each
+ * answer is sent only after its commit.
+ */
+
 static ngx_int_t
 ngx_http_scim_saml_open_session(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir, scim_saml_assertion_t *a,
     scim_saml_user_t *user, ngx_str_t *return_to)
 {
-    int                          rc;
-    size_t                       len;
-    scim_saml_login_t            login;
-    ngx_http_scim_saml_entry_t   entry;
-    u_char                       id[SCIM_SAML_SESSION_ID_SIZE];
-    u_char                       cookie[SCIM_SAML_COOKIE_SIZE];
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_scim_main_conf_t   *smcf;
+    ngx_http_scim_saml_login_t  *login;
 
-    if (scim_saml_new_id(id, (char *) cookie) != SCIM_OK) {
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_scim_saml_login_t));
+    if (cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_memzero(&login, sizeof(scim_saml_login_t));
-    login.sp = dir->saml;
-    login.assertion = a;
-    login.user = user;
-    login.session_id = id;
+    login = cln->data;
+    ngx_memzero(login, sizeof(ngx_http_scim_saml_login_t));
 
-    /* the replay record and the session, in one synced transaction */
+    if (scim_saml_new_id(login->id, (char *) login->cookie) != SCIM_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    rc = scim_saml_login_commit(ngx_http_scim_store, &login, 1,
-                                ngx_http_scim_now_ms());
+    login->request = r;
+    login->dir = dir;
+    login->assertion = a;
+    login->user = *user;
+    login->return_to = *return_to;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
+
+    ngx_queue_insert_tail(&smcf->saml_pending, &login->queue);
+    smcf->saml_npending++;
+    login->queued = 1;
+
+    /* a request ended meanwhile (a timeout, a shutdown) leaves the queue */
+
+    cln->handler = ngx_http_scim_saml_login_cleanup;
+
+    if (!smcf->saml_commit.posted) {
+        smcf->saml_commit.handler = ngx_http_scim_saml_commit;
+        smcf->saml_commit.data = smcf;
+        smcf->saml_commit.log = ngx_cycle->log;
+
+        ngx_post_event(&smcf->saml_commit, &ngx_posted_events);
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_scim_saml_commit(ngx_event_t *ev)
+{
+    ngx_http_scim_main_conf_t *smcf = ev->data;
+
+    int                          rc;
+    ngx_uint_t                   i, n;
+    ngx_queue_t                 *q;
+    ngx_connection_t            *c;
+    scim_saml_login_t           *logins;
+    ngx_http_scim_saml_login_t  *pending[NGX_HTTP_SCIM_SAML_BATCH];
+
+    n = 0;
+
+    while (!ngx_queue_empty(&smcf->saml_pending)
+           && n < NGX_HTTP_SCIM_SAML_BATCH)
+    {
+        q = ngx_queue_head(&smcf->saml_pending);
+        ngx_queue_remove(q);
+        smcf->saml_npending--;
+
+        pending[n] = ngx_queue_data(q, ngx_http_scim_saml_login_t, queue);
+        pending[n]->queued = 0;
+        n++;
+    }
+
+    if (!ngx_queue_empty(&smcf->saml_pending)) {
+        ngx_post_event(ev, &ngx_posted_events);
+    }
+
+    if (n == 0) {
+        return;
+    }
+
+    logins = ngx_alloc(n * sizeof(scim_saml_login_t), ev->log);
+
+    if (logins == NULL) {
+        rc = ENOMEM;
+
+    } else {
+        ngx_memzero(logins, n * sizeof(scim_saml_login_t));
+
+        for (i = 0; i < n; i++) {
+            logins[i].sp = pending[i]->dir->saml;
+            logins[i].assertion = pending[i]->assertion;
+            logins[i].user = &pending[i]->user;
+            logins[i].session_id = pending[i]->id;
+        }
+
+        /* the replay records and the sessions, one synced transaction */
+
+        rc = scim_saml_login_commit(ngx_http_scim_store, logins, n,
+                                    ngx_http_scim_now_ms());
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "scim saml: %ui logins committed: %d", n, rc);
+
+    for (i = 0; i < n; i++) {
+        c = pending[i]->request->connection;
+
+        ngx_http_finalize_request(pending[i]->request,
+                                  ngx_http_scim_saml_opened(pending[i],
+                                      logins ? &logins[i].session : NULL,
+                                      rc == SCIM_OK ? logins[i].rc : rc));
+
+        ngx_http_run_posted_requests(c);
+    }
+
+    ngx_free(logins);
+}
+
+
+static ngx_int_t
+ngx_http_scim_saml_opened(ngx_http_scim_saml_login_t *login,
+    scim_saml_session_t *session, int rc)
+{
+    size_t                       len;
+    ngx_http_request_t          *r;
+    ngx_http_scim_directory_t   *dir;
+    ngx_http_scim_saml_entry_t   entry;
+
+    r = login->request;
+    dir = login->dir;
+
+    if (rc == SCIM_SAML_EREPLAY) {
+        return ngx_http_scim_saml_refuse(r, dir, SCIM_SAML_EREPLAY,
+                                         "the assertion was used before "
+                                         "(recorded in the store)");
+    }
 
     if (rc != SCIM_OK) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -1117,26 +1267,22 @@ ngx_http_scim_saml_open_session(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (login.rc == SCIM_SAML_EREPLAY) {
-        return ngx_http_scim_saml_refuse(r, dir, SCIM_SAML_EREPLAY,
-                                         "the assertion was used before "
-                                         "(recorded in the store)");
-    }
+    len = ngx_strlen(login->user.id);
 
-    len = ngx_strlen(user->id);
-
-    entry.expires = login.session.expires;
+    entry.expires = session->expires;
     entry.user_id_len = (u_char) len;
-    ngx_memcpy(entry.user_id, user->id, len);
+    ngx_memcpy(entry.user_id, login->user.id, len);
 
-    ngx_http_scim_saml_cache(r, dir, id, &entry, login.session.last_access);
+    ngx_http_scim_saml_cache(r, dir, login->id, &entry,
+                             session->last_access);
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "scim saml directory \"%V\": user %s signed in "
-                  "(\"%s\" from IdP \"%s\")",
-                  &dir->name, user->id, a->login, a->issuer);
+                  "(\"%s\" from IdP \"%s\")", &dir->name, login->user.id,
+                  login->assertion->login, login->assertion->issuer);
 
-    if (ngx_http_scim_saml_set_cookie(r, dir, &dir->cookie_name, cookie,
+    if (ngx_http_scim_saml_set_cookie(r, dir, &dir->cookie_name,
+                                      login->cookie,
                                       SCIM_SAML_COOKIE_SIZE - 1,
                                       NGX_HTTP_SCIM_COOKIE_SESSION)
         != NGX_OK)
@@ -1147,7 +1293,26 @@ ngx_http_scim_saml_open_session(ngx_http_request_t *r,
     /* 303: the browser follows with a GET, not a second POST */
 
     return ngx_http_scim_saml_redirect(r, NGX_HTTP_SEE_OTHER,
-                                       return_to->data, return_to->len);
+                                       login->return_to.data,
+                                       login->return_to.len);
+}
+
+
+static void
+ngx_http_scim_saml_login_cleanup(void *data)
+{
+    ngx_http_scim_saml_login_t *login = data;
+
+    ngx_http_scim_main_conf_t  *smcf;
+
+    if (login->queued) {
+        smcf = ngx_http_get_module_main_conf(login->request,
+                                             ngx_http_scim_module);
+
+        ngx_queue_remove(&login->queue);
+        smcf->saml_npending--;
+        login->queued = 0;
+    }
 }
 
 

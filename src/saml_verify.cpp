@@ -120,7 +120,9 @@ void check_size(const Sp& sp, size_t len) {
 
 // HTTP parameter pollution: SAMLResponse (and RelayState) must appear once,
 // or a second copy could be what one component reads and another checks.
-void read_form(std::string_view body, std::string* response, std::string* relay, bool* has_relay) {
+// Malformed input: SAMLResponse must be strict base64 (decoded here, in the
+// same pass as the form encoding).
+void read_form(std::string_view body, std::string* xml, std::string* relay, bool* has_relay) {
     bool seen = false;
     *has_relay = false;
     while (!body.empty()) {
@@ -130,32 +132,25 @@ void read_form(std::string_view body, std::string* response, std::string* relay,
         size_t eq = pair.find('=');
         std::string_view key = pair.substr(0, eq);
         std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-        std::string* dst = nullptr;
+        int rc = 1;
         if (key == "SAMLResponse") {
             if (seen) fail_with(SCIM_SAML_EMALFORMED, "SAMLResponse appears twice in the form");
             seen = true;
-            dst = response;
+            rc = form_base64_decode(value, xml);
+            if (rc == 0) fail_with(SCIM_SAML_EMALFORMED, "SAMLResponse is not valid base64");
         } else if (key == "RelayState") {
             if (*has_relay) fail_with(SCIM_SAML_EMALFORMED, "RelayState appears twice in the form");
             *has_relay = true;
-            dst = relay;
+            rc = form_decode(value, relay) ? 1 : -1;
         }
-        if (dst && !form_decode(value, dst))
+        if (rc < 0)
             fail_with(SCIM_SAML_EMALFORMED, "%.*s is not valid form encoding (a bad %%XX escape)",
                       static_cast<int>(key.size()), key.data());
     }
-    if (!seen || response->empty())
+    if (!seen)
         fail_with(SCIM_SAML_EMALFORMED,
                   "no SAMLResponse in the body (expected an HTTP-POST binding form, "
                   "application/x-www-form-urlencoded)");
-}
-
-// Malformed input: SAMLResponse must be strict base64 of an XML document.
-std::string decode_response(const std::string& b64) {
-    std::string xml;
-    if (!base64_decode(b64, &xml))
-        fail_with(SCIM_SAML_EMALFORMED, "SAMLResponse is not valid base64");
-    return xml;
 }
 
 // XXE, entity expansion ("billion laughs") and network access while
@@ -609,8 +604,14 @@ void read_subject(Acs& a) {
 }
 
 // Attribute values are read the same canonical way; the login attribute,
-// when configured, replaces the NameID as the link to the user.
+// when configured, replaces the NameID as the link to the user. They are
+// only read when something uses them (jit or login_attribute).
 void read_attributes(Acs& a) {
+    const std::string& wanted = a.sp.opt(SCIM_SAML_LOGIN_ATTRIBUTE);
+    if (!a.sp.policy.jit && wanted.empty()) {
+        a.out->login = dup(a.out->name_id);
+        return;
+    }
     Json attrs = take(json_object());
     for (xmlNode* st : children(a.assertion, kNsAssertion, "AttributeStatement")) {
         for (xmlNode* at : children(st, kNsAssertion, "Attribute")) {
@@ -632,7 +633,6 @@ void read_attributes(Acs& a) {
         }
     }
     a.out->attributes = dup(dump(attrs.get()));
-    const std::string& wanted = a.sp.opt(SCIM_SAML_LOGIN_ATTRIBUTE);
     if (wanted.empty()) {
         a.out->login = dup(a.out->name_id);
         return;
@@ -659,11 +659,11 @@ void read_authn_statement(Acs& a) {
 
 void verify(Acs& a, const char* body, size_t len) {
     check_size(a.sp, len);
-    std::string b64, relay;
+    std::string xml, relay;
     bool has_relay;
-    read_form(std::string_view(body, len), &b64, &relay, &has_relay);
+    read_form(std::string_view(body, len), &xml, &relay, &has_relay);
     if (has_relay) a.out->relay_state = dup(relay);
-    parse_response(a, decode_response(b64));
+    parse_response(a, xml);
     check_root(a);
     register_id(a, a.response, "Response");
     xmlNode* first = single_assertion(a);

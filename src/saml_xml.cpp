@@ -278,37 +278,90 @@ std::string base64_encode(const unsigned char* p, size_t n) {
     return out;
 }
 
-bool base64_decode(std::string_view in, std::string* out) {
-    out->clear();
-    out->reserve(in.size() / 4 * 3 + 3);
-    uint32_t acc = 0;
-    int bits = 0, pad = 0;
-    size_t symbols = 0;
-    for (char ch : in) {
-        unsigned char c = static_cast<unsigned char>(ch);
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
-        if (c == '=') {
-            pad++;
-            symbols++;
-            continue;
-        }
-        if (pad) return false;  // data after padding
-        int v;
-        if (c >= 'A' && c <= 'Z') v = c - 'A';
-        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '+') v = 62;
-        else if (c == '/') v = 63;
-        else return false;
-        symbols++;
-        acc = (acc << 6) | static_cast<uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out->push_back(static_cast<char>((acc >> bits) & 0xff));
-        }
+namespace {
+
+// 0..63: a base64 digit; 64: whitespace (skipped); 65: '='; 66: anything else.
+struct Base64Table {
+    unsigned char v[256];
+    constexpr Base64Table() : v() {
+        for (int i = 0; i < 256; i++) v[i] = 66;
+        for (int i = 0; i < 26; i++) v['A' + i] = static_cast<unsigned char>(i);
+        for (int i = 0; i < 26; i++) v['a' + i] = static_cast<unsigned char>(26 + i);
+        for (int i = 0; i < 10; i++) v['0' + i] = static_cast<unsigned char>(52 + i);
+        v['+'] = 62;
+        v['/'] = 63;
+        v[' '] = v['\t'] = v['\r'] = v['\n'] = 64;
+        v['='] = 65;
     }
-    return symbols % 4 == 0 && pad <= 2 && symbols > 0;
+};
+constexpr Base64Table kBase64;
+
+}  // namespace
+
+// The base64 digits, whitespace and padding of a decoder, one at a time.
+class Base64Decoder {
+public:
+    explicit Base64Decoder(std::string* out, size_t size_hint) : out_(out) {
+        out_->resize(size_hint / 4 * 3 + 3);
+        dst_ = &(*out_)[0];
+    }
+    bool feed(unsigned char c) {
+        unsigned char v = kBase64.v[c];
+        if (v < 64) {
+            if (pad_) return false;  // data after padding
+            acc_ = (acc_ << 6) | v;
+            symbols_++;
+            if ((bits_ += 6) >= 8) {
+                bits_ -= 8;
+                *dst_++ = static_cast<char>((acc_ >> bits_) & 0xff);
+            }
+            return true;
+        }
+        if (v == 65) {
+            pad_++;
+            symbols_++;
+            return true;
+        }
+        return v == 64;
+    }
+    bool finish() {
+        out_->resize(static_cast<size_t>(dst_ - out_->data()));
+        return symbols_ > 0 && symbols_ % 4 == 0 && pad_ <= 2;
+    }
+
+private:
+    std::string* out_;
+    char* dst_;
+    uint32_t acc_ = 0;
+    int bits_ = 0;
+    size_t symbols_ = 0, pad_ = 0;
+};
+
+bool base64_decode(std::string_view in, std::string* out) {
+    Base64Decoder d(out, in.size());
+    for (unsigned char c : in)
+        if (!d.feed(c)) return false;
+    return d.finish();
+}
+
+static int hexval(char c);
+
+int form_base64_decode(std::string_view in, std::string* out) {
+    Base64Decoder d(out, in.size());
+    for (size_t i = 0; i < in.size(); i++) {
+        unsigned char c = static_cast<unsigned char>(in[i]);
+        if (c == '%') {
+            if (i + 2 >= in.size()) return -1;
+            int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+            if (hi < 0 || lo < 0) return -1;
+            c = static_cast<unsigned char>(hi << 4 | lo);
+            i += 2;
+        } else if (c == '+') {
+            c = ' ';
+        }
+        if (!d.feed(c)) return 0;
+    }
+    return d.finish() ? 1 : 0;
 }
 
 std::string url_encode(std::string_view s) {
@@ -338,20 +391,23 @@ static int hexval(char c) {
 bool form_decode(std::string_view s, std::string* out) {
     out->clear();
     out->reserve(s.size());
+    size_t run = 0;  // start of the pending run of plain bytes
     for (size_t i = 0; i < s.size(); i++) {
         char c = s[i];
+        if (c != '%' && c != '+') continue;
+        out->append(s.data() + run, i - run);
         if (c == '+') {
             out->push_back(' ');
-        } else if (c == '%') {
+        } else {
             if (i + 2 >= s.size()) return false;
             int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
             if (hi < 0 || lo < 0) return false;
             out->push_back(static_cast<char>(hi << 4 | lo));
             i += 2;
-        } else {
-            out->push_back(c);
         }
+        run = i + 1;
     }
+    out->append(s.data() + run, s.size() - run);
     return true;
 }
 

@@ -141,6 +141,9 @@ std::string base64_encode(const unsigned char* p, size_t n);
 // Strict: the base64 alphabet, padding only at the end, whitespace (CR,
 // LF, tab, space) ignored; anything else fails.
 bool base64_decode(std::string_view in, std::string* out);
+// Both at once, as a form field holding base64 arrives: 1 decoded, 0 not
+// base64, -1 a malformed %XX escape. One pass, no intermediate copy.
+int form_base64_decode(std::string_view in, std::string* out);
 std::string url_encode(std::string_view s);
 // application/x-www-form-urlencoded component: "+" is a space, "%XX" a
 // byte; a malformed escape fails.

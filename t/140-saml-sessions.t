@@ -9,6 +9,7 @@ use strict;
 use warnings;
 use Test::More;
 use MIME::Base64 qw(decode_base64);
+use POSIX ();
 use Time::HiRes qw(sleep time);
 use Test::Scim::Nginx;
 use Test::Scim::Saml;
@@ -90,6 +91,40 @@ sub no_errors {
     is($seen, 10, 'each of 10 sessions is valid on the next 8 requests, whatever worker answers');
     $n->stop;
     no_errors($n, 'workers');
+}
+
+# --- concurrent logins share group commits; a racing replay loses -----------
+
+{
+    my $n = nginx(directory => 'idp_initiated on;');
+    my $uid = $idp->ensure_user($n, 'alice@example.com');
+    my @bodies = map { $idp->form($idp->response) } 1 .. 24;
+    my $twice = $idp->form($idp->response);
+    push @bodies, $twice, $twice, $twice;
+    my $dir = $idp->dir;
+    my @kids;
+    for my $i (0 .. $#bodies) {
+        my $pid = fork // die;
+        if (!$pid) {
+            my $res = $idp->acs($n, $bodies[$i]);
+            open my $fh, '>', "$dir/acs-$i" or die;
+            print $fh "$res->{status} " . ($res->{session} // '-') . "\n";
+            close $fh;
+            POSIX::_exit(0);
+        }
+        push @kids, $pid;
+    }
+    waitpid($_, 0) for @kids;
+    my @results = map { Test::Scim::Saml::slurp("$dir/acs-$_") =~ s/\s+$//r } 0 .. $#bodies;
+    my $distinct = grep { /^303 scim_session=/ } @results[0 .. 23];
+    is($distinct, 24, '24 concurrent logins: all signed in');
+    my $alive = grep { $idp->whoami($n, (split ' ', $_)[1]) =~ /^user=$uid / } @results[0 .. 23];
+    is($alive, 24, 'and every one of their sessions works');
+    my @race = map { (split ' ', $_)[0] } @results[24 .. 26];
+    is(join(' ', sort @race), '303 403 403', 'the same assertion posted three times at once: one login, two refusals')
+        or diag("@race");
+    $n->stop;
+    no_errors($n, 'concurrent', qr/ACS refused a response: (assertion "_a\w+" was|the assertion was) used before/);
 }
 
 # --- idle and absolute timeouts, SessionNotOnOrAfter -------------------------

@@ -127,7 +127,9 @@ ngx_http_scim_kv_put(ngx_shm_zone_t *shm_zone, ngx_uint_t ns, ngx_str_t *key,
     ngx_http_scim_kv_node_t   *kn;
     ngx_http_scim_zone_ctx_t  *ctx;
 
-    if (key->len == 0 || key->len > 0xffff || (uint64_t) value->len > 0xffffffff) {
+    if (key->len == 0 || key->len > 0xffff
+        || (uint64_t) value->len > 0xffffffff)
+    {
         return NGX_ERROR;
     }
 
@@ -322,49 +324,6 @@ ngx_http_scim_kv_delete(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     return kn ? NGX_OK : NGX_DECLINED;
-}
-
-
-/*
- * $scim_zone_entries and $scim_zone_evictions: the zone's live entries and
- * the entries evicted before their time (the zone is too small when this
- * grows).
- */
-
-ngx_int_t
-ngx_http_scim_kv_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    u_char                     *p;
-    ngx_uint_t                  n;
-    ngx_http_scim_zone_ctx_t   *ctx;
-    ngx_http_scim_main_conf_t  *smcf;
-
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
-
-    if (smcf->shm_zone == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    ctx = smcf->shm_zone->data;
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-    n = data ? ctx->sh->evictions : ctx->sh->entries;
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    v->len = ngx_sprintf(p, "%ui", n) - p;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-    v->data = p;
-
-    return NGX_OK;
 }
 
 

@@ -327,23 +327,23 @@ ngx_module_t  ngx_http_scim_store_module = {
 static ngx_http_variable_t  ngx_http_scim_vars[] = {
 
     { ngx_string("scim_generation"), NULL,
-      ngx_http_scim_generation_variable, 0,
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("scim_user_id"), NULL,
-      ngx_http_scim_user_id_variable, 0,
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("scim_session_expires"), NULL,
-      ngx_http_scim_session_expires_variable, 0,
+      ngx_http_scim_zone_variable, NGX_HTTP_SCIM_ZONE_GENERATION,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("scim_zone_entries"), NULL,
-      ngx_http_scim_kv_variable, 0,
+      ngx_http_scim_zone_variable, NGX_HTTP_SCIM_ZONE_ENTRIES,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("scim_zone_evictions"), NULL,
-      ngx_http_scim_kv_variable, 1,
+      ngx_http_scim_zone_variable, NGX_HTTP_SCIM_ZONE_EVICTIONS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_user_id"), NULL,
+      ngx_http_scim_session_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_session_expires"), NULL,
+      ngx_http_scim_session_variable, 1,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable

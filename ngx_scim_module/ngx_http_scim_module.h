@@ -40,6 +40,12 @@ typedef struct {
 } ngx_http_scim_shctx_t;
 
 
+/* the counters of ngx_http_scim_zone_variable() */
+#define NGX_HTTP_SCIM_ZONE_GENERATION  0
+#define NGX_HTTP_SCIM_ZONE_ENTRIES     1
+#define NGX_HTTP_SCIM_ZONE_EVICTIONS   2
+
+
 /* namespaces of the keyed store; issue 5 adds access decisions */
 #define NGX_HTTP_SCIM_KV_SESSION     1
 #define NGX_HTTP_SCIM_KV_REQUEST     2
@@ -130,8 +136,12 @@ typedef struct {
 char *ngx_http_scim_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_scim_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_scim_api_body(ngx_http_request_t *r, ngx_str_t *body);
+ngx_int_t ngx_http_scim_api_header(ngx_http_request_t *r, char *name,
+    u_char *value, size_t len, ngx_table_elt_t **out);
+ngx_int_t ngx_http_scim_send_body(ngx_http_request_t *r, const char *type,
+    u_char *body, size_t len);
 void ngx_http_scim_zone_changed(ngx_http_scim_main_conf_t *smcf);
-ngx_int_t ngx_http_scim_generation_variable(ngx_http_request_t *r,
+ngx_int_t ngx_http_scim_zone_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 void ngx_http_scim_conf_error_at(ngx_conf_t *cf, u_char *file,
     ngx_uint_t line, const char *fmt, ...);
@@ -146,8 +156,6 @@ ngx_int_t ngx_http_scim_kv_get(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
     ngx_uint_t flags);
 ngx_int_t ngx_http_scim_kv_delete(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
     ngx_str_t *key);
-ngx_int_t ngx_http_scim_kv_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 int64_t ngx_http_scim_now_ms(void);
 
 char *ngx_http_scim_saml_option(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -161,10 +169,10 @@ char *ngx_http_scim_saml_directory_done(ngx_conf_t *cf,
     ngx_http_scim_directory_t *dir);
 char *ngx_http_scim_saml_merge(ngx_conf_t *cf,
     ngx_http_scim_loc_conf_t *conf);
-ngx_int_t ngx_http_scim_user_id_variable(ngx_http_request_t *r,
+ngx_int_t ngx_http_scim_session_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
-ngx_int_t ngx_http_scim_session_expires_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_scim_saml_request_session(ngx_http_request_t *r,
+    ngx_http_scim_directory_t **dir, ngx_str_t *user_id, int64_t *expires);
 
 
 extern ngx_module_t        ngx_http_scim_module;

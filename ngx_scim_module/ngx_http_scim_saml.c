@@ -124,8 +124,6 @@ static ngx_int_t ngx_http_scim_saml_cookie(ngx_http_request_t *r,
 static ngx_int_t ngx_http_scim_saml_set_cookie(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir, ngx_str_t *name, u_char *value,
     size_t len, ngx_uint_t kind);
-static ngx_int_t ngx_http_scim_saml_header(ngx_http_request_t *r,
-    char *name, u_char *value, size_t len);
 static ngx_int_t ngx_http_scim_saml_redirect(ngx_http_request_t *r,
     ngx_uint_t status, u_char *location, size_t len);
 static ngx_int_t ngx_http_scim_saml_send(ngx_http_request_t *r,
@@ -134,6 +132,8 @@ static ngx_int_t ngx_http_scim_saml_page(ngx_http_request_t *r,
     ngx_uint_t status, char *title, char *text, ngx_str_t *detail);
 static ngx_uint_t ngx_http_scim_saml_same(u_char *a, u_char *b, size_t n);
 static void ngx_http_scim_saml_assertion_cleanup(void *data);
+static scim_saml_redirect_t *ngx_http_scim_saml_redirect_new(
+    ngx_http_request_t *r);
 static void ngx_http_scim_saml_redirect_cleanup(void *data);
 
 
@@ -702,7 +702,6 @@ ngx_http_scim_saml_login(ngx_http_request_t *r,
     int64_t                     now;
     ngx_int_t                   rc;
     ngx_str_t                   return_to, cookie, key, value;
-    ngx_pool_cleanup_t         *cln;
     scim_saml_redirect_t       *redirect;
     ngx_http_scim_main_conf_t  *smcf;
     u_char                      nonce[SCIM_SAML_SESSION_ID_SIZE];
@@ -752,14 +751,10 @@ ngx_http_scim_saml_login(ngx_http_request_t *r,
         cookie.len = SCIM_SAML_COOKIE_SIZE - 1;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(scim_saml_redirect_t));
-    if (cln == NULL) {
+    redirect = ngx_http_scim_saml_redirect_new(r);
+    if (redirect == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    redirect = cln->data;
-    ngx_memzero(redirect, sizeof(scim_saml_redirect_t));
-    cln->handler = ngx_http_scim_saml_redirect_cleanup;
 
     now = ngx_http_scim_now_ms();
 
@@ -1330,7 +1325,6 @@ ngx_http_scim_saml_logout(ngx_http_request_t *r,
     u_char                      err[NGX_HTTP_SCIM_SAML_ERRLEN];
     ngx_int_t                   rc, idp;
     ngx_str_t                   return_to, arg;
-    ngx_pool_cleanup_t         *cln;
     scim_saml_session_t        *session;
     scim_saml_redirect_t       *redirect;
     ngx_http_scim_saml_ctx_t   *ctx;
@@ -1428,14 +1422,10 @@ ngx_http_scim_saml_logout(ngx_http_request_t *r,
                                            return_to.data, return_to.len);
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(scim_saml_redirect_t));
-    if (cln == NULL) {
+    redirect = ngx_http_scim_saml_redirect_new(r);
+    if (redirect == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    redirect = cln->data;
-    ngx_memzero(redirect, sizeof(scim_saml_redirect_t));
-    cln->handler = ngx_http_scim_saml_redirect_cleanup;
 
     if (scim_saml_logout_redirect(dir->saml, session, (char *) return_to.data,
                                   return_to.len, ngx_http_scim_now_ms(),
@@ -1745,9 +1735,16 @@ ngx_http_scim_saml_key(ngx_http_request_t *r, ngx_http_scim_directory_t *dir,
 }
 
 
+/*
+ * The session the request's cookie names, for other handlers (the
+ * gateway): NGX_OK with the directory, the user id (valid for the
+ * request) and the absolute end in ms; NGX_DECLINED without a valid
+ * session; NGX_ERROR.
+ */
+
 ngx_int_t
-ngx_http_scim_user_id_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
+ngx_http_scim_saml_request_session(ngx_http_request_t *r,
+    ngx_http_scim_directory_t **dir, ngx_str_t *user_id, int64_t *expires)
 {
     ngx_http_scim_saml_ctx_t  *ctx;
 
@@ -1757,22 +1754,25 @@ ngx_http_scim_user_id_variable(ngx_http_request_t *r,
     }
 
     if (!ctx->found) {
-        v->not_found = 1;
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
-    v->len = ctx->entry.user_id_len;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-    v->data = ctx->entry.user_id;
+    *dir = ctx->dir;
+    user_id->data = ctx->entry.user_id;
+    user_id->len = ctx->entry.user_id_len;
+    *expires = ctx->entry.expires;
 
     return NGX_OK;
 }
 
 
+/*
+ * $scim_user_id (data 0) and $scim_session_expires (data 1, the absolute
+ * end in seconds since the epoch) of the request's session.
+ */
+
 ngx_int_t
-ngx_http_scim_session_expires_variable(ngx_http_request_t *r,
+ngx_http_scim_session_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     u_char                    *p;
@@ -1788,14 +1788,19 @@ ngx_http_scim_session_expires_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
-    if (p == NULL) {
-        return NGX_ERROR;
+    if (data == 0) {
+        p = ctx->entry.user_id;
+        v->len = ctx->entry.user_id_len;
+
+    } else {
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        v->len = ngx_sprintf(p, "%L", ctx->entry.expires / 1000) - p;
     }
 
-    /* the absolute end, in seconds since the epoch */
-
-    v->len = ngx_sprintf(p, "%L", ctx->entry.expires / 1000) - p;
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;
@@ -1916,32 +1921,8 @@ ngx_http_scim_saml_set_cookie(ngx_http_request_t *r,
         p = ngx_cpymem(p, "; SameSite=None", sizeof("; SameSite=None") - 1);
     }
 
-    return ngx_http_scim_saml_header(r, "Set-Cookie", cookie, p - cookie);
-}
-
-
-static ngx_int_t
-ngx_http_scim_saml_header(ngx_http_request_t *r, char *name, u_char *value,
-    size_t len)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = value;
-    h->value.len = len;
-
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    return NGX_OK;
+    return ngx_http_scim_api_header(r, "Set-Cookie", cookie, p - cookie,
+                                    NULL);
 }
 
 
@@ -1973,54 +1954,18 @@ static ngx_int_t
 ngx_http_scim_saml_send(ngx_http_request_t *r, ngx_uint_t status, char *type,
     u_char *body, size_t len)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
     /* logins, sessions and metadata are never cached */
 
-    if (ngx_http_scim_saml_header(r, "Cache-Control", (u_char *) "no-store",
-                                  sizeof("no-store") - 1)
+    if (ngx_http_scim_api_header(r, "Cache-Control", (u_char *) "no-store",
+                                 sizeof("no-store") - 1, NULL)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
 
-    if (type) {
-        r->headers_out.content_type.data = (u_char *) type;
-        r->headers_out.content_type.len = ngx_strlen(type);
-        r->headers_out.content_type_len = r->headers_out.content_type.len;
-    }
-
-    if (len == 0) {
-        r->header_only = 1;
-        return ngx_http_send_header(r);
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = body;
-    b->last = body + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_scim_send_body(r, type, body, len);
 }
 
 
@@ -2032,8 +1977,8 @@ ngx_http_scim_saml_page(ngx_http_request_t *r, ngx_uint_t status,
     size_t      len, escaped;
     ngx_str_t   none = ngx_null_string;
 
-    static char  head[] = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-                          "<title>";
+    static char  head[] = "<!DOCTYPE html>\n<html><head>"
+                          "<meta charset=\"utf-8\"><title>";
     static char  body[] = "</title></head>\n<body><h1>";
     static char  para[] = "</h1>\n<p>";
     static char  tail[] = "</p>\n</body></html>\n";
@@ -2092,6 +2037,25 @@ static void
 ngx_http_scim_saml_assertion_cleanup(void *data)
 {
     scim_saml_assertion_free(data);
+}
+
+
+/* a redirect the core fills; released with the request */
+
+static scim_saml_redirect_t *
+ngx_http_scim_saml_redirect_new(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(scim_saml_redirect_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(cln->data, sizeof(scim_saml_redirect_t));
+    cln->handler = ngx_http_scim_saml_redirect_cleanup;
+
+    return cln->data;
 }
 
 

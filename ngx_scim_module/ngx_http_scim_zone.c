@@ -192,11 +192,19 @@ ngx_http_scim_zone_changed(ngx_http_scim_main_conf_t *smcf)
 }
 
 
+/*
+ * $scim_generation, $scim_zone_entries (live entries of the keyed store)
+ * and $scim_zone_evictions (entries evicted before their time: the zone is
+ * too small when this grows). The counters are words read without the
+ * lock: a statistic may be a request old.
+ */
+
 ngx_int_t
-ngx_http_scim_generation_variable(ngx_http_request_t *r,
+ngx_http_scim_zone_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     u_char                     *p;
+    ngx_uint_t                  n;
     ngx_http_scim_zone_ctx_t   *ctx;
     ngx_http_scim_main_conf_t  *smcf;
 
@@ -214,7 +222,21 @@ ngx_http_scim_generation_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->len = ngx_sprintf(p, "%uA", ctx->sh->generation) - p;
+    switch (data) {
+
+    case NGX_HTTP_SCIM_ZONE_GENERATION:
+        n = ctx->sh->generation;
+        break;
+
+    case NGX_HTTP_SCIM_ZONE_ENTRIES:
+        n = ctx->sh->entries;
+        break;
+
+    default: /* NGX_HTTP_SCIM_ZONE_EVICTIONS */
+        n = ctx->sh->evictions;
+    }
+
+    v->len = ngx_sprintf(p, "%ui", n) - p;
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;

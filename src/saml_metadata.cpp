@@ -30,7 +30,7 @@ scim_saml_sp_s::~scim_saml_sp_s() {
 namespace {
 
 const char* const kOptionNames[SCIM_SAML_OPTION_COUNT] = {
-    "idp_entity_id", "idp_sso_url", "idp_slo_url", "sp_entity_id",
+    "idp_entity_id", "idp_sso_url", "idp_slo_url",    "sp_entity_id",
     "sp_acs_url",    "sp_slo_url",  "login_attribute"};
 
 bool is_url_option(scim_saml_option_t o) {
@@ -43,8 +43,10 @@ bool is_url_option(scim_saml_option_t o) {
 // IdP can post to.
 bool valid_url(std::string_view v, std::string* why) {
     size_t host;
-    if (istarts_with(v, "https://")) host = 8;
-    else if (istarts_with(v, "http://")) host = 7;
+    if (istarts_with(v, "https://"))
+        host = 8;
+    else if (istarts_with(v, "http://"))
+        host = 7;
     else {
         *why = "must be an absolute http:// or https:// URL";
         return false;
@@ -107,8 +109,8 @@ void check_key_type(EVP_PKEY* pk, const std::string& origin) {
         return;
     }
     if (type == EVP_PKEY_EC) return;
-    fail_with(SCIM_EINVAL, "%s has a %s key; only RSA and ECDSA keys are supported",
-              origin.c_str(), OBJ_nid2sn(type));
+    fail_with(SCIM_EINVAL, "%s has a %s key; only RSA and ECDSA keys are supported", origin.c_str(),
+              OBJ_nid2sn(type));
 }
 
 void add_idp_key(Sp& sp, X509* x, int64_t now_ms, const std::string& origin) {
@@ -129,7 +131,9 @@ void add_idp_key(Sp& sp, X509* x, int64_t now_ms, const std::string& origin) {
     sp.idp_keys.push_back(IdpKey{std::move(key), origin, subject_of(x)});
 }
 
-int pem_no_password(char*, int, int, void*) { return -1; }
+int pem_no_password(char*, int, int, void*) {
+    return -1;
+}
 
 struct BioFree {
     void operator()(BIO* b) const { BIO_free(b); }
@@ -191,11 +195,14 @@ void set_option(Sp& sp, scim_saml_option_t o, std::string_view v, bool explicitl
     if (explicitly) sp.explicit_option[o] = true;
 }
 
-bool is_true(const std::string& v) { return v == "true" || v == "1"; }
+bool is_true(const std::string& v) {
+    return v == "true" || v == "1";
+}
 
 void collect_entities(xmlNode* n, std::vector<xmlNode*>* out) {
     for (; n; n = n->next) {
-        if (is_element(n, kNsMetadata, "EntityDescriptor")) out->push_back(n);
+        if (is_element(n, kNsMetadata, "EntityDescriptor"))
+            out->push_back(n);
         else if (is_element(n, kNsMetadata, "EntitiesDescriptor"))
             collect_entities(n->children, out);
     }
@@ -245,8 +252,10 @@ void load_metadata(Sp& sp, const char* path, int64_t now_ms) {
     if (!valid_until.empty() && parse_datetime(valid_until, &until) && until < now_ms)
         fail_with(SCIM_EINVAL, "\"%s\" expired: validUntil is %s", path, valid_until.c_str());
     if (attr(idp, "protocolSupportEnumeration").find(kNsProtocol) == std::string::npos)
-        fail_with(SCIM_EINVAL, "\"%s\": the IdP does not list SAML 2.0 (%s) in "
-                  "protocolSupportEnumeration", path, kNsProtocol);
+        fail_with(SCIM_EINVAL,
+                  "\"%s\": the IdP does not list SAML 2.0 (%s) in "
+                  "protocolSupportEnumeration",
+                  path, kNsProtocol);
 
     std::string entity_id = attr(entity, "entityID");
     if (entity_id.empty()) fail_with(SCIM_EINVAL, "\"%s\": EntityDescriptor has no entityID", path);
@@ -279,8 +288,10 @@ void load_metadata(Sp& sp, const char* path, int64_t now_ms) {
         }
     }
     if (certs.empty())
-        fail_with(SCIM_EINVAL, "\"%s\": the IdP publishes no signing certificate "
-                  "(KeyDescriptor/KeyInfo/X509Data/X509Certificate)", path);
+        fail_with(SCIM_EINVAL,
+                  "\"%s\": the IdP publishes no signing certificate "
+                  "(KeyDescriptor/KeyInfo/X509Data/X509Certificate)",
+                  path);
 
     for (size_t i = 0; i < certs.size(); i++)
         add_idp_key(sp, certs[i].get(), now_ms,
@@ -316,14 +327,18 @@ std::string build_metadata(const Sp& sp) {
                                         "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
                                         "http://www.w3.org/2009/xmlenc11#rsa-oaep",
                                         "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"})
-                    m.append("      <md:EncryptionMethod Algorithm=\"").append(alg).append("\"/>\n");
+                    m.append("      <md:EncryptionMethod Algorithm=\"")
+                        .append(alg)
+                        .append("\"/>\n");
             }
             m.append("    </md:KeyDescriptor>\n");
         }
     }
     if (!sp.opt(SCIM_SAML_SP_SLO_URL).empty()) {
         m.append("    <md:SingleLogoutService Binding=\"").append(kBindingRedirect);
-        m.append("\" Location=\"").append(xml_escape(sp.opt(SCIM_SAML_SP_SLO_URL))).append("\"/>\n");
+        m.append("\" Location=\"")
+            .append(xml_escape(sp.opt(SCIM_SAML_SP_SLO_URL)))
+            .append("\"/>\n");
     }
     m.append("    <md:NameIDFormat>").append(kNameIdEmail).append("</md:NameIDFormat>\n");
     m.append("    <md:AssertionConsumerService Binding=\"").append(kBindingPost);
@@ -359,7 +374,9 @@ extern "C" int scim_saml_sp_new(const scim_directory_t* dir, scim_saml_sp_t** ou
     });
 }
 
-extern "C" void scim_saml_sp_free(scim_saml_sp_t* sp) noexcept { delete sp; }
+extern "C" void scim_saml_sp_free(scim_saml_sp_t* sp) noexcept {
+    delete sp;
+}
 
 extern "C" int scim_saml_sp_set(scim_saml_sp_t* sp, scim_saml_option_t option, const char* value,
                                 size_t len, char* err, size_t errlen) noexcept {
@@ -394,8 +411,8 @@ extern "C" const scim_saml_policy_t* scim_saml_sp_policy(const scim_saml_sp_t* s
     return &sp->policy;
 }
 
-extern "C" int scim_saml_sp_load_idp_metadata(scim_saml_sp_t* sp, const char* path,
-                                              int64_t now_ms, char* err, size_t errlen) noexcept {
+extern "C" int scim_saml_sp_load_idp_metadata(scim_saml_sp_t* sp, const char* path, int64_t now_ms,
+                                              char* err, size_t errlen) noexcept {
     return border(err, errlen, [&] {
         if (!sp->metadata_file.empty())
             fail_with(SCIM_EINVAL, "idp_metadata is already \"%s\"", sp->metadata_file.c_str());

@@ -24,9 +24,10 @@ constexpr char kRsaSha256[] = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256
 std::string sign_query(const Sp& sp, const std::string& query) {
     std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     size_t len = 0;
-    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, sp.sp_key.get()) != 1 ||
-        EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(query.data()),
-                       query.size()) != 1)
+    if (!ctx ||
+        EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, sp.sp_key.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &len,
+                       reinterpret_cast<const unsigned char*>(query.data()), query.size()) != 1)
         throw std::runtime_error("cannot sign the redirect with sp_key");
     std::string sig(len, '\0');
     if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(&sig[0]), &len,
@@ -40,8 +41,8 @@ std::string redirect_url(const Sp& sp, const std::string& endpoint, const char* 
                          const std::string& xml, std::string_view relay_state) {
     std::string deflated = deflate_raw(xml);
     std::string q = std::string(param) + "=" +
-                    url_encode(base64_encode(reinterpret_cast<const unsigned char*>(deflated.data()),
-                                             deflated.size()));
+                    url_encode(base64_encode(
+                        reinterpret_cast<const unsigned char*>(deflated.data()), deflated.size()));
     if (!relay_state.empty()) q.append("&RelayState=").append(url_encode(relay_state));
     if (sp.sp_key) {
         q.append("&SigAlg=").append(url_encode(kRsaSha256));
@@ -105,9 +106,12 @@ extern "C" int scim_saml_decode_id(const char* cookie, size_t len, unsigned char
     char b64[SCIM_SAML_COOKIE_SIZE + 1];
     for (size_t i = 0; i < len; i++) {
         char c = cookie[i];
-        if (c == '-') c = '+';
-        else if (c == '_') c = '/';
-        else if (c == '+' || c == '/' || c == '=') return SCIM_EINVAL;
+        if (c == '-')
+            c = '+';
+        else if (c == '_')
+            c = '/';
+        else if (c == '+' || c == '/' || c == '=')
+            return SCIM_EINVAL;
         b64[i] = c;
     }
     b64[len] = '=';
@@ -119,9 +123,9 @@ extern "C" int scim_saml_decode_id(const char* cookie, size_t len, unsigned char
     return SCIM_OK;
 }
 
-extern "C" int scim_saml_login_redirect(const scim_saml_sp_t* sp, const char* return_to,
-                                        size_t len, int64_t now_ms, scim_saml_redirect_t* out,
-                                        char* err, size_t errlen) noexcept {
+extern "C" int scim_saml_login_redirect(const scim_saml_sp_t* sp, const char* return_to, size_t len,
+                                        int64_t now_ms, scim_saml_redirect_t* out, char* err,
+                                        size_t errlen) noexcept {
     memset(out, 0, sizeof(*out));
     return border(err, errlen, [&] {
         std::string relay = checked_return_path(return_to, len);
@@ -139,19 +143,20 @@ extern "C" int scim_saml_login_redirect(const scim_saml_sp_t* sp, const char* re
         xml.append("</saml:Issuer>");
         // The NameID is the e-mail unless another attribute carries it.
         if (sp->opt(SCIM_SAML_LOGIN_ATTRIBUTE).empty())
-            xml.append("<samlp:NameIDPolicy Format=\"").append(kNameIdEmail)
+            xml.append("<samlp:NameIDPolicy Format=\"")
+                .append(kNameIdEmail)
                 .append("\" AllowCreate=\"true\"/>");
         xml.append("</samlp:AuthnRequest>");
-        std::string url = redirect_url(*sp, sp->opt(SCIM_SAML_IDP_SSO_URL), "SAMLRequest", xml, relay);
+        std::string url =
+            redirect_url(*sp, sp->opt(SCIM_SAML_IDP_SSO_URL), "SAMLRequest", xml, relay);
         fill_redirect(out, id, url);
     });
 }
 
 extern "C" int scim_saml_logout_redirect(const scim_saml_sp_t* sp,
-                                         const scim_saml_session_t* session,
-                                         const char* return_to, size_t len, int64_t now_ms,
-                                         scim_saml_redirect_t* out, char* err,
-                                         size_t errlen) noexcept {
+                                         const scim_saml_session_t* session, const char* return_to,
+                                         size_t len, int64_t now_ms, scim_saml_redirect_t* out,
+                                         char* err, size_t errlen) noexcept {
     memset(out, 0, sizeof(*out));
     return border(err, errlen, [&] {
         const std::string& slo = sp->opt(SCIM_SAML_IDP_SLO_URL);
@@ -170,7 +175,8 @@ extern "C" int scim_saml_logout_redirect(const scim_saml_sp_t* sp,
             xml.append(" Format=\"").append(xml_escape(session->name_id_format)).append("\"");
         xml.append(">").append(xml_escape(session->name_id)).append("</saml:NameID>");
         if (session->session_index[0])
-            xml.append("<samlp:SessionIndex>").append(xml_escape(session->session_index))
+            xml.append("<samlp:SessionIndex>")
+                .append(xml_escape(session->session_index))
                 .append("</samlp:SessionIndex>");
         xml.append("</samlp:LogoutRequest>");
         fill_redirect(out, id, redirect_url(*sp, slo, "SAMLRequest", xml, relay));

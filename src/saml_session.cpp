@@ -34,7 +34,9 @@ constexpr size_t kSweepPerCommit = 8;
 constexpr char kSession = 's';
 constexpr char kReplay = 'r';
 
-std::string dir_prefix(const Sp& sp) { return std::string(sp.dir.name).append(1, '\0'); }
+std::string dir_prefix(const Sp& sp) {
+    return std::string(sp.dir.name).append(1, '\0');
+}
 
 std::string session_key(const Sp& sp, const unsigned char* id) {
     unsigned char md[SHA256_DIGEST_LENGTH];
@@ -47,7 +49,8 @@ std::string replay_key(const Sp& sp, std::string_view assertion_id) {
     // LMDB keys stop at 511 bytes; a longer ID is replaced by its hash.
     if (assertion_id.size() > 400) {
         unsigned char md[SHA256_DIGEST_LENGTH];
-        SHA256(reinterpret_cast<const unsigned char*>(assertion_id.data()), assertion_id.size(), md);
+        SHA256(reinterpret_cast<const unsigned char*>(assertion_id.data()), assertion_id.size(),
+               md);
         return k.append("#sha256:").append(hex(md, sizeof(md)));
     }
     return k.append(assertion_id);
@@ -165,8 +168,10 @@ void sweep(Txn& txn, const Store& store, const Sp& sp, int64_t now, size_t limit
         std::string_view record;
         if (kind == kSession && txn.get(store.sessions, target, &record)) {
             Session s = decode_session(record);
-            if (s.end(sp) <= now) txn.del(store.sessions, target);
-            else reindex.emplace_back(target, s);
+            if (s.end(sp) <= now)
+                txn.del(store.sessions, target);
+            else
+                reindex.emplace_back(target, s);
         } else if (kind == kReplay && txn.get(store.replay, target, &record)) {
             if (from_be64(record) <= now) txn.del(store.replay, target);
         }
@@ -243,14 +248,15 @@ std::string create_user(Store& store, const Sp& sp, const scim_saml_assertion_t&
     json_array_append_new(emails, email);
     json_object_set_new(u.get(), "emails", emails);
     json_object_set_new(u.get(), "active", json_true());
-    std::string given = first_value(attrs.get(), {"givenName", "firstName", "first_name",
-        "urn:oid:2.5.4.42", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"});
-    std::string family = first_value(attrs.get(), {"sn", "surname", "familyName", "lastName",
-        "last_name", "urn:oid:2.5.4.4",
-        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"});
-    std::string display = first_value(attrs.get(), {"displayName",
-        "urn:oid:2.16.840.1.113730.3.1.241",
-        "http://schemas.microsoft.com/identity/claims/displayname"});
+    std::string given = first_value(
+        attrs.get(), {"givenName", "firstName", "first_name", "urn:oid:2.5.4.42",
+                      "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"});
+    std::string family = first_value(
+        attrs.get(), {"sn", "surname", "familyName", "lastName", "last_name", "urn:oid:2.5.4.4",
+                      "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"});
+    std::string display =
+        first_value(attrs.get(), {"displayName", "urn:oid:2.16.840.1.113730.3.1.241",
+                                  "http://schemas.microsoft.com/identity/claims/displayname"});
     if (!given.empty() || !family.empty()) {
         json_t* name = json_object();
         if (!given.empty()) json_object_set_new(name, "givenName", json_string(given.c_str()));
@@ -293,8 +299,8 @@ extern "C" int scim_saml_link_user(scim_store_t* store, const scim_saml_sp_t* sp
                         fail_with(SCIM_SAML_EINACTIVE,
                                   "login refused: IdP \"%s\", %s \"%s\": user %s of directory "
                                   "\"%s\" is deactivated (active: false)",
-                                  idp.c_str(), how.c_str(), login.c_str(),
-                                  printable(*id).c_str(), sp->dir.name.c_str());
+                                  idp.c_str(), how.c_str(), login.c_str(), printable(*id).c_str(),
+                                  sp->dir.name.c_str());
                     if (id->size() >= SCIM_SAML_USER_ID_SIZE)
                         fail_with(SCIM_EINTERNAL, "user id longer than %d bytes",
                                   SCIM_SAML_USER_ID_SIZE - 1);
@@ -373,15 +379,23 @@ extern "C" int scim_saml_session_get(scim_store_t* store, const scim_saml_sp_t* 
     });
 }
 
-extern "C" int scim_saml_session_touch(scim_store_t* store, const scim_saml_sp_t* sp,
-                                       const unsigned char* id, int64_t last_access_ms) noexcept {
+// Runs change(txn, key, session) on a stored session in a write
+// transaction; the change commits or not.
+template <typename F>
+int change_session(Store* store, const Sp* sp, const unsigned char* id, F&& change) noexcept {
     char reason[256];
     return border(reason, sizeof(reason), [&] {
         std::string key = session_key(*sp, id);
         Txn txn = Txn::write(*store);
         std::string_view record;
         if (!txn.get(store->sessions, key, &record)) fail_with(SCIM_ENOTFOUND, "no such session");
-        Session s = decode_session(record);
+        change(txn, key, decode_session(record));
+    });
+}
+
+extern "C" int scim_saml_session_touch(scim_store_t* store, const scim_saml_sp_t* sp,
+                                       const unsigned char* id, int64_t last_access_ms) noexcept {
+    return change_session(store, sp, id, [&](Txn& txn, const std::string& key, Session s) {
         if (last_access_ms <= s.last_access) return;
         txn.del(store->expiry, expiry_key(*sp, s.end(*sp), kSession, key));
         s.last_access = last_access_ms;
@@ -392,13 +406,8 @@ extern "C" int scim_saml_session_touch(scim_store_t* store, const scim_saml_sp_t
 
 extern "C" int scim_saml_session_delete(scim_store_t* store, const scim_saml_sp_t* sp,
                                         const unsigned char* id) noexcept {
-    char reason[256];
-    return border(reason, sizeof(reason), [&] {
-        std::string key = session_key(*sp, id);
-        Txn txn = Txn::write(*store);
-        std::string_view record;
-        if (!txn.get(store->sessions, key, &record)) fail_with(SCIM_ENOTFOUND, "no such session");
-        delete_session(txn, *store, *sp, key, decode_session(record));
+    return change_session(store, sp, id, [&](Txn& txn, const std::string& key, const Session& s) {
+        delete_session(txn, *store, *sp, key, s);
         txn.commit();
     });
 }

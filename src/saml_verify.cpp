@@ -60,9 +60,9 @@ const char* const kDigestStrong[] = {
 };
 const char* const kDigestSha1[] = {"http://www.w3.org/2000/09/xmldsig#sha1"};
 const char* const kDataEncryption[] = {
-    "http://www.w3.org/2001/04/xmlenc#aes128-cbc",  "http://www.w3.org/2001/04/xmlenc#aes192-cbc",
-    "http://www.w3.org/2001/04/xmlenc#aes256-cbc",  "http://www.w3.org/2009/xmlenc11#aes128-gcm",
-    "http://www.w3.org/2009/xmlenc11#aes192-gcm",   "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+    "http://www.w3.org/2001/04/xmlenc#aes128-cbc", "http://www.w3.org/2001/04/xmlenc#aes192-cbc",
+    "http://www.w3.org/2001/04/xmlenc#aes256-cbc", "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+    "http://www.w3.org/2009/xmlenc11#aes192-gcm",  "http://www.w3.org/2009/xmlenc11#aes256-gcm",
 };
 const char* const kKeyTransport[] = {
     "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
@@ -76,17 +76,17 @@ bool listed(const std::string& v, const char* const (&list)[N]) {
     return false;
 }
 
+// A failed security check.
 [[noreturn]] void invalid(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void invalid(const char* fmt, ...) {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    throw Failure{SCIM_SAML_EINVALID, buf};
+    vfail_with(SCIM_SAML_EINVALID, fmt, ap);
 }
 
-std::string q(std::string_view s) { return printable(s, 160); }
+std::string q(std::string_view s) {
+    return printable(s, 160);
+}
 
 char* dup(const std::string& s) {
     char* p = static_cast<char*>(malloc(s.size() + 1));
@@ -131,7 +131,8 @@ void read_form(std::string_view body, std::string* xml, std::string* relay, bool
         body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
         size_t eq = pair.find('=');
         std::string_view key = pair.substr(0, eq);
-        std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+        std::string_view value =
+            eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
         int rc = 1;
         if (key == "SAMLResponse") {
             if (seen) fail_with(SCIM_SAML_EMALFORMED, "SAMLResponse appears twice in the form");
@@ -165,12 +166,14 @@ void parse_response(Acs& a, const std::string& xml) {
 // protocol Response.
 void check_root(Acs& a) {
     if (!is_element(a.response, kNsProtocol, "Response"))
-        fail_with(SCIM_SAML_EMALFORMED, "expected a samlp:Response (%s), got <%s%s%s>", kNsProtocol,
-                  q(reinterpret_cast<const char*>(a.response->name)).c_str(),
-                  a.response->ns ? " in " : "",
-                  a.response->ns ? q(reinterpret_cast<const char*>(a.response->ns->href)).c_str() : "");
+        fail_with(
+            SCIM_SAML_EMALFORMED, "expected a samlp:Response (%s), got <%s%s%s>", kNsProtocol,
+            q(reinterpret_cast<const char*>(a.response->name)).c_str(),
+            a.response->ns ? " in " : "",
+            a.response->ns ? q(reinterpret_cast<const char*>(a.response->ns->href)).c_str() : "");
     if (attr(a.response, "Version") != "2.0")
-        invalid("Response Version is \"%s\", expected \"2.0\"", q(attr(a.response, "Version")).c_str());
+        invalid("Response Version is \"%s\", expected \"2.0\"",
+                q(attr(a.response, "Version")).c_str());
 }
 
 // Signature wrapping through ambiguous IDs: without a DTD nothing is an ID
@@ -200,8 +203,10 @@ xmlNode* single_assertion(Acs& a) {
     size_t plain = count_elements(a.response, kNsAssertion, "Assertion");
     size_t encrypted = count_elements(a.response, kNsAssertion, "EncryptedAssertion");
     if (plain + encrypted != 1)
-        invalid("the Response holds %zu assertions (%zu Assertion, %zu EncryptedAssertion); "
-                "exactly one is accepted", plain + encrypted, plain, encrypted);
+        invalid(
+            "the Response holds %zu assertions (%zu Assertion, %zu EncryptedAssertion); "
+            "exactly one is accepted",
+            plain + encrypted, plain, encrypted);
     xmlNode* n = child(a.response, kNsAssertion, plain ? "Assertion" : "EncryptedAssertion");
     if (!n)
         invalid("the only %s is not a child of the Response (signature wrapping)",
@@ -223,32 +228,44 @@ void check_signed_info(const Acs& a, xmlNode* sig, const std::string& id, const 
     bool sha1 = a.sp.policy.allow_sha1;
     std::string c14n = attr(child(si, kNsDsig, "CanonicalizationMethod"), "Algorithm");
     if (!listed(c14n, kC14n))
-        invalid("the %s signature uses CanonicalizationMethod \"%s\"; expected exclusive or "
-                "inclusive XML canonicalisation", what, q(c14n).c_str());
+        invalid(
+            "the %s signature uses CanonicalizationMethod \"%s\"; expected exclusive or "
+            "inclusive XML canonicalisation",
+            what, q(c14n).c_str());
     std::string method = attr(child(si, kNsDsig, "SignatureMethod"), "Algorithm");
     if (listed(method, kSignatureSha1) && !sha1)
-        invalid("the %s signature uses SHA-1 (%s), refused; expected RSA or ECDSA with SHA-256 or "
-                "stronger (allow_sha1 on accepts SHA-1)", what, q(method).c_str());
+        invalid(
+            "the %s signature uses SHA-1 (%s), refused; expected RSA or ECDSA with SHA-256 or "
+            "stronger (allow_sha1 on accepts SHA-1)",
+            what, q(method).c_str());
     if (!listed(method, kSignatureStrong) && !(sha1 && listed(method, kSignatureSha1)))
-        invalid("the %s signature uses SignatureMethod \"%s\"; expected RSA or ECDSA with SHA-256 "
-                "or stronger", what, q(method).c_str());
+        invalid(
+            "the %s signature uses SignatureMethod \"%s\"; expected RSA or ECDSA with SHA-256 "
+            "or stronger",
+            what, q(method).c_str());
     std::vector<xmlNode*> refs = children(si, kNsDsig, "Reference");
     if (refs.size() != 1)
         invalid("the %s signature has %zu References; exactly one is accepted", what, refs.size());
     std::string uri = attr(refs[0], "URI");
     if (uri != "#" + id)
-        invalid("the %s signature references \"%s\", expected \"#%s\" (the ID of the signed "
-                "%s itself)", what, q(uri).c_str(), q(id).c_str(), what);
+        invalid(
+            "the %s signature references \"%s\", expected \"#%s\" (the ID of the signed "
+            "%s itself)",
+            what, q(uri).c_str(), q(id).c_str(), what);
     for (xmlNode* t : children(child(refs[0], kNsDsig, "Transforms"), kNsDsig, "Transform")) {
         std::string alg = attr(t, "Algorithm");
         if (alg != kEnveloped && !listed(alg, kC14n))
-            invalid("the %s signature uses Transform \"%s\"; only enveloped-signature and "
-                    "canonicalisation are accepted", what, q(alg).c_str());
+            invalid(
+                "the %s signature uses Transform \"%s\"; only enveloped-signature and "
+                "canonicalisation are accepted",
+                what, q(alg).c_str());
     }
     std::string digest = attr(child(refs[0], kNsDsig, "DigestMethod"), "Algorithm");
     if (listed(digest, kDigestSha1) && !sha1)
-        invalid("the %s signature digests with SHA-1 (%s), refused; expected SHA-256 or stronger "
-                "(allow_sha1 on accepts SHA-1)", what, q(digest).c_str());
+        invalid(
+            "the %s signature digests with SHA-1 (%s), refused; expected SHA-256 or stronger "
+            "(allow_sha1 on accepts SHA-1)",
+            what, q(digest).c_str());
     if (!listed(digest, kDigestStrong) && !(sha1 && listed(digest, kDigestSha1)))
         invalid("the %s signature uses DigestMethod \"%s\"; expected SHA-256 or stronger", what,
                 q(digest).c_str());
@@ -259,9 +276,10 @@ void check_signed_info(const Acs& a, xmlNode* sig, const std::string& id, const 
 void restrict_context(xmlSecDSigCtx* ctx, bool sha1) {
     ctx->flags |= XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS;
     ctx->enabledReferenceUris = xmlSecTransformUriTypeSameDocument;
-    xmlSecTransformId c14n[] = {xmlSecTransformExclC14NId,  xmlSecTransformExclC14NWithCommentsId,
-                                xmlSecTransformInclC14NId,  xmlSecTransformInclC14NWithCommentsId,
-                                xmlSecTransformInclC14N11Id, xmlSecTransformInclC14N11WithCommentsId};
+    xmlSecTransformId c14n[] = {
+        xmlSecTransformExclC14NId,   xmlSecTransformExclC14NWithCommentsId,
+        xmlSecTransformInclC14NId,   xmlSecTransformInclC14NWithCommentsId,
+        xmlSecTransformInclC14N11Id, xmlSecTransformInclC14N11WithCommentsId};
     xmlSecTransformId sign[] = {xmlSecTransformRsaSha256Id,   xmlSecTransformRsaSha384Id,
                                 xmlSecTransformRsaSha512Id,   xmlSecTransformEcdsaSha256Id,
                                 xmlSecTransformEcdsaSha384Id, xmlSecTransformEcdsaSha512Id};
@@ -272,7 +290,8 @@ void restrict_context(xmlSecDSigCtx* ctx, bool sha1) {
         ok = ok && xmlSecDSigCtxEnableSignatureTransform(ctx, t) >= 0 &&
              xmlSecDSigCtxEnableReferenceTransform(ctx, t) >= 0;
     for (xmlSecTransformId t : sign) ok = ok && xmlSecDSigCtxEnableSignatureTransform(ctx, t) >= 0;
-    for (xmlSecTransformId t : digest) ok = ok && xmlSecDSigCtxEnableReferenceTransform(ctx, t) >= 0;
+    for (xmlSecTransformId t : digest)
+        ok = ok && xmlSecDSigCtxEnableReferenceTransform(ctx, t) >= 0;
     ok = ok && xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformEnvelopedId) >= 0;
     if (sha1)
         ok = ok && xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha1Id) >= 0 &&
@@ -344,7 +363,8 @@ xmlNode* decrypt_assertion(Acs& a, xmlNode* encrypted) {
         invalid("EncryptedData Type is \"%s\", expected \"%s\"", q(type).c_str(), kTypeElement);
     std::string alg = attr(child(data, kNsXenc, "EncryptionMethod"), "Algorithm");
     if (!listed(alg, kDataEncryption))
-        invalid("the assertion is encrypted with \"%s\"; expected AES-CBC or AES-GCM", q(alg).c_str());
+        invalid("the assertion is encrypted with \"%s\"; expected AES-CBC or AES-GCM",
+                q(alg).c_str());
 
     xmlNode* inline_key = child(child(data, kNsDsig, "KeyInfo"), kNsXenc, "EncryptedKey");
     xmlNode* sibling_key = child(encrypted, kNsXenc, "EncryptedKey");
@@ -352,10 +372,12 @@ xmlNode* decrypt_assertion(Acs& a, xmlNode* encrypted) {
     if (!key_node) invalid("the EncryptedAssertion carries no EncryptedKey");
     std::string transport = attr(child(key_node, kNsXenc, "EncryptionMethod"), "Algorithm");
     if (transport == kRsa15)
-        invalid("the assertion key is wrapped with RSA-1_5, refused (padding oracle); expected "
-                "RSA-OAEP");
+        invalid(
+            "the assertion key is wrapped with RSA-1_5, refused (padding oracle); expected "
+            "RSA-OAEP");
     if (!listed(transport, kKeyTransport))
-        invalid("the assertion key is wrapped with \"%s\"; expected RSA-OAEP", q(transport).c_str());
+        invalid("the assertion key is wrapped with \"%s\"; expected RSA-OAEP",
+                q(transport).c_str());
 
     ErrorCapture errors;
     EncCtx ctx(a.sp.decrypt_keys.get());
@@ -366,7 +388,9 @@ xmlNode* decrypt_assertion(Acs& a, xmlNode* encrypted) {
         EncCtx unwrap(a.sp.decrypt_keys.get());
         unwrap.get()->keyInfoReadCtx.maxRetrievalMethodLevel = 0;
         xmlSecBufferPtr raw = xmlSecEncCtxDecryptToBuffer(unwrap.get(), sibling_key);
-        if (!raw) invalid("the EncryptedKey cannot be decrypted with sp_key: %s", q(errors.message()).c_str());
+        if (!raw)
+            invalid("the EncryptedKey cannot be decrypted with sp_key: %s",
+                    q(errors.message()).c_str());
         ctx.get()->encKey = xmlSecKeyReadMemory(xmlSecKeyDataAesId, xmlSecBufferGetData(raw),
                                                 xmlSecBufferGetSize(raw));
         if (!ctx.get()->encKey) invalid("the EncryptedKey does not hold an AES key");
@@ -457,17 +481,21 @@ void check_issuer(const Acs& a) {
 void check_destination(const Acs& a) {
     const std::string& acs = a.sp.opt(SCIM_SAML_SP_ACS_URL);
     if (!has_attr(a.response, "Destination")) {
-        if (a.response_signed) invalid("the signed Response has no Destination, expected \"%s\"", q(acs).c_str());
+        if (a.response_signed)
+            invalid("the signed Response has no Destination, expected \"%s\"", q(acs).c_str());
         return;
     }
     std::string d = attr(a.response, "Destination");
-    if (d != acs) invalid("the Response Destination is \"%s\", expected \"%s\"", q(d).c_str(), q(acs).c_str());
+    if (d != acs)
+        invalid("the Response Destination is \"%s\", expected \"%s\"", q(d).c_str(),
+                q(acs).c_str());
 }
 
 int64_t time_attr(xmlNode* n, const char* name, const char* where) {
     std::string v = attr(n, name);
     int64_t ms;
-    if (!parse_datetime(v, &ms)) invalid("%s %s \"%s\" is not an xs:dateTime", where, name, q(v).c_str());
+    if (!parse_datetime(v, &ms))
+        invalid("%s %s \"%s\" is not an xs:dateTime", where, name, q(v).c_str());
     return ms;
 }
 
@@ -503,17 +531,21 @@ void check_subject_confirmation(Acs& a) {
         } else {
             int64_t end = time_attr(d, "NotOnOrAfter", "SubjectConfirmationData");
             if (a.now - skew >= end) {
-                why = format("SubjectConfirmationData NotOnOrAfter %s has passed (now %s, clock "
-                             "skew %llds)", q(attr(d, "NotOnOrAfter")).c_str(),
-                             xs_datetime(a.now).c_str(), static_cast<long long>(skew / 1000));
+                why = format(
+                    "SubjectConfirmationData NotOnOrAfter %s has passed (now %s, clock "
+                    "skew %llds)",
+                    q(attr(d, "NotOnOrAfter")).c_str(), xs_datetime(a.now).c_str(),
+                    static_cast<long long>(skew / 1000));
             } else if (has_attr(d, "NotBefore") &&
                        time_attr(d, "NotBefore", "SubjectConfirmationData") > a.now + skew) {
                 why = format("SubjectConfirmationData NotBefore %s is still ahead (now %s)",
                              q(attr(d, "NotBefore")).c_str(), xs_datetime(a.now).c_str());
             } else if (has_attr(d, "InResponseTo") && !irt.empty() &&
                        attr(d, "InResponseTo") != irt) {
-                why = format("SubjectConfirmationData InResponseTo is \"%s\", the Response's is "
-                             "\"%s\"", q(attr(d, "InResponseTo")).c_str(), q(irt).c_str());
+                why = format(
+                    "SubjectConfirmationData InResponseTo is \"%s\", the Response's is "
+                    "\"%s\"",
+                    q(attr(d, "InResponseTo")).c_str(), q(irt).c_str());
             } else {
                 a.confirmation_end = end;
                 if (irt.empty() && has_attr(d, "InResponseTo"))
@@ -538,22 +570,27 @@ void check_conditions(Acs& a) {
     if (has_attr(c, "NotBefore")) {
         int64_t nb = time_attr(c, "NotBefore", "Conditions");
         if (nb > a.now + skew)
-            invalid("the Assertion is not yet valid: Conditions NotBefore is %s, now is %s (clock "
-                    "skew %llds)", q(attr(c, "NotBefore")).c_str(), xs_datetime(a.now).c_str(),
-                    static_cast<long long>(skew / 1000));
+            invalid(
+                "the Assertion is not yet valid: Conditions NotBefore is %s, now is %s (clock "
+                "skew %llds)",
+                q(attr(c, "NotBefore")).c_str(), xs_datetime(a.now).c_str(),
+                static_cast<long long>(skew / 1000));
     }
     if (has_attr(c, "NotOnOrAfter")) {
         int64_t end = time_attr(c, "NotOnOrAfter", "Conditions");
         if (a.now - skew >= end)
-            invalid("the Assertion expired: Conditions NotOnOrAfter is %s, now is %s (clock skew "
-                    "%llds)", q(attr(c, "NotOnOrAfter")).c_str(), xs_datetime(a.now).c_str(),
-                    static_cast<long long>(skew / 1000));
+            invalid(
+                "the Assertion expired: Conditions NotOnOrAfter is %s, now is %s (clock skew "
+                "%llds)",
+                q(attr(c, "NotOnOrAfter")).c_str(), xs_datetime(a.now).c_str(),
+                static_cast<long long>(skew / 1000));
         a.conditions_end = end;
     }
     const std::string& me = a.sp.opt(SCIM_SAML_SP_ENTITY_ID);
     std::vector<xmlNode*> restrictions = children(c, kNsAssertion, "AudienceRestriction");
     if (restrictions.empty())
-        invalid("the Assertion has no AudienceRestriction, expected one naming \"%s\"", q(me).c_str());
+        invalid("the Assertion has no AudienceRestriction, expected one naming \"%s\"",
+                q(me).c_str());
     for (xmlNode* r : restrictions) {
         bool found = false;
         std::string seen;
@@ -579,8 +616,9 @@ void check_in_response_to(Acs& a) {
         a.out->in_response_to = dup(irt);
     }
     if (!a.out->in_response_to && !a.sp.policy.idp_initiated)
-        invalid("the Response answers no request (no InResponseTo) and IdP-initiated login is off "
-                "(idp_initiated)");
+        invalid(
+            "the Response answers no request (no InResponseTo) and IdP-initiated login is off "
+            "(idp_initiated)");
 }
 
 // Comment injection in the NameID (CVE-2017-11427 and its siblings):
@@ -698,7 +736,8 @@ void verify(Acs& a, const char* body, size_t len) {
     a.out->assertion_id = dup(attr(a.assertion, "ID"));
     // The assertion is refused after both ends (plus the skew), so its ID
     // need not be remembered longer.
-    a.out->replay_until = std::max(a.conditions_end, a.confirmation_end) + a.sp.policy.clock_skew_ms;
+    a.out->replay_until =
+        std::max(a.conditions_end, a.confirmation_end) + a.sp.policy.clock_skew_ms;
 }
 
 }  // namespace
@@ -713,9 +752,9 @@ extern "C" int scim_saml_acs_verify(const scim_saml_sp_t* sp, const char* body, 
 }
 
 extern "C" void scim_saml_assertion_free(scim_saml_assertion_t* a) noexcept {
-    char** fields[] = {&a->issuer,        &a->name_id,      &a->name_id_format,
-                       &a->login,         &a->session_index, &a->assertion_id,
-                       &a->in_response_to, &a->relay_state,  &a->attributes};
+    char** fields[] = {&a->issuer,         &a->name_id,       &a->name_id_format,
+                       &a->login,          &a->session_index, &a->assertion_id,
+                       &a->in_response_to, &a->relay_state,   &a->attributes};
     for (char** f : fields) {
         free(*f);
         *f = nullptr;

@@ -22,13 +22,16 @@
 
 namespace scim::saml {
 
-void fail_with(int code, const char* fmt, ...) {
+void vfail_with(int code, const char* fmt, va_list ap) {
     char buf[512];
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    throw Failure{code, buf};
+}
+
+void fail_with(int code, const char* fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    throw Failure{code, buf};
+    vfail_with(code, fmt, ap);
 }
 
 namespace {
@@ -112,14 +115,19 @@ void library_release() {
     xmlSecShutdown();
 }
 
-ErrorCapture::ErrorCapture() : saved_ctx_(xmlStructuredErrorContext), saved_func_(xmlStructuredError) {
+ErrorCapture::ErrorCapture()
+    : saved_ctx_(xmlStructuredErrorContext), saved_func_(xmlStructuredError) {
     g_error[0] = '\0';
     xmlSetStructuredErrorFunc(nullptr, libxml_error);
 }
 
-ErrorCapture::~ErrorCapture() { xmlSetStructuredErrorFunc(saved_ctx_, saved_func_); }
+ErrorCapture::~ErrorCapture() {
+    xmlSetStructuredErrorFunc(saved_ctx_, saved_func_);
+}
 
-const char* ErrorCapture::message() const { return g_error; }
+const char* ErrorCapture::message() const {
+    return g_error;
+}
 
 DSigCtx::DSigCtx() {
     if (xmlSecDSigCtxInitialize(&ctx_, nullptr) < 0) throw std::bad_alloc();
@@ -134,7 +142,9 @@ EncCtx::EncCtx(xmlSecKeysMngr* mngr) : ctx_(xmlSecEncCtxCreate(mngr)) {
     if (ctx_ == nullptr) throw std::bad_alloc();
 }
 
-EncCtx::~EncCtx() { xmlSecEncCtxDestroy(ctx_); }
+EncCtx::~EncCtx() {
+    xmlSecEncCtxDestroy(ctx_);
+}
 
 namespace {
 
@@ -168,8 +178,10 @@ Doc parse(std::string_view xml, int code, const char* what) {
     Doc doc(xmlCtxtReadMemory(ctxt.get(), xml.data(), static_cast<int>(xml.size()), nullptr,
                               nullptr, options));
     if (state.doctype)
-        fail_with(code, "%s has a DOCTYPE: refused (a DTD can declare external entities or "
-                  "expand entities without bound)", what);
+        fail_with(code,
+                  "%s has a DOCTYPE: refused (a DTD can declare external entities or "
+                  "expand entities without bound)",
+                  what);
     if (!doc || !ctxt->wellFormed)
         fail_with(code, "%s is not well-formed XML: %s", what,
                   errors.message()[0] ? errors.message() : "parse error");
@@ -197,8 +209,8 @@ Doc parse_file(const char* path) {
 }
 
 bool is_element(const xmlNode* n, const char* ns, const char* name) {
-    return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name) &&
-           n->ns && xmlStrEqual(n->ns->href, BAD_CAST ns);
+    return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name) && n->ns &&
+           xmlStrEqual(n->ns->href, BAD_CAST ns);
 }
 
 xmlNode* child(const xmlNode* parent, const char* ns, const char* name) {
@@ -266,8 +278,8 @@ std::string trim(std::string_view s) {
 std::string node_path(const xmlNode* n) {
     std::string path;
     for (; n && n->type == XML_ELEMENT_NODE; n = n->parent)
-        path = std::string(reinterpret_cast<const char*>(n->name)) + (path.empty() ? "" : "/") +
-               path;
+        path =
+            std::string(reinterpret_cast<const char*>(n->name)) + (path.empty() ? "" : "/") + path;
     return path;
 }
 
@@ -300,7 +312,7 @@ constexpr Base64Table kBase64;
 
 // The base64 digits, whitespace and padding of a decoder, one at a time.
 class Base64Decoder {
-public:
+  public:
     explicit Base64Decoder(std::string* out, size_t size_hint) : out_(out) {
         out_->resize(size_hint / 4 * 3 + 3);
         dst_ = &(*out_)[0];
@@ -329,7 +341,7 @@ public:
         return symbols_ > 0 && symbols_ % 4 == 0 && pad_ <= 2;
     }
 
-private:
+  private:
     std::string* out_;
     char* dst_;
     uint32_t acc_ = 0;
@@ -416,12 +428,23 @@ std::string xml_escape(std::string_view s) {
     out.reserve(s.size() + 16);
     for (char c : s) {
         switch (c) {
-            case '&': out.append("&amp;"); break;
-            case '<': out.append("&lt;"); break;
-            case '>': out.append("&gt;"); break;
-            case '"': out.append("&quot;"); break;
-            case '\'': out.append("&apos;"); break;
-            default: out.push_back(c);
+            case '&':
+                out.append("&amp;");
+                break;
+            case '<':
+                out.append("&lt;");
+                break;
+            case '>':
+                out.append("&gt;");
+                break;
+            case '"':
+                out.append("&quot;");
+                break;
+            case '\'':
+                out.append("&apos;");
+                break;
+            default:
+                out.push_back(c);
         }
     }
     return out;

@@ -13,6 +13,7 @@
 #include <xmlsec/xmlenc.h>
 #include <xmlsec/xmlsec.h>
 
+#include <cstdarg>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -38,6 +39,7 @@ struct Failure {
     std::string reason;
 };
 [[noreturn]] void fail_with(int code, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+[[noreturn]] void vfail_with(int code, const char* fmt, va_list ap);
 
 // One reference per live SP handle: the first initialises libxml2, xmlsec
 // and its OpenSSL back end, the last shuts xmlsec down again (libxml2's own
@@ -49,7 +51,7 @@ void library_release();
 // printed to stderr (which is nginx's error log: the core never logs). The
 // first message is kept: it is the cause, later ones are consequences.
 class ErrorCapture {
-public:
+  public:
     ErrorCapture();
     ~ErrorCapture();
     ErrorCapture(const ErrorCapture&) = delete;
@@ -57,7 +59,7 @@ public:
     // The recorded message, or "" (never NULL).
     const char* message() const;
 
-private:
+  private:
     void* saved_ctx_;
     xmlStructuredErrorFunc saved_func_;
 };
@@ -87,7 +89,7 @@ using X509Ptr = std::unique_ptr<X509, X509Free>;
 // and is handed back before the context is finalised, so a verification
 // never copies the key (with its certificate) nor frees it.
 class DSigCtx {
-public:
+  public:
     DSigCtx();
     ~DSigCtx();
     DSigCtx(const DSigCtx&) = delete;
@@ -95,20 +97,20 @@ public:
     xmlSecDSigCtx* get() { return &ctx_; }
     void lend(xmlSecKey* key) { ctx_.signKey = key; }
 
-private:
+  private:
     xmlSecDSigCtx ctx_;
 };
 
 // An encryption context over the SP's keys manager (the SP key decrypts).
 class EncCtx {
-public:
+  public:
     explicit EncCtx(xmlSecKeysMngr* mngr);
     ~EncCtx();
     EncCtx(const EncCtx&) = delete;
     EncCtx& operator=(const EncCtx&) = delete;
     xmlSecEncCtx* get() { return ctx_; }
 
-private:
+  private:
     xmlSecEncCtx* ctx_;
 };
 

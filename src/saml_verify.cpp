@@ -7,6 +7,20 @@
 // one Assertion, IDs registered by us and unique), then signatures are
 // verified against the configured keys only, and only then is content read
 // from the very elements the signatures covered.
+//
+// Why in this order: nearly every published SAML bypass (XSW 1-8 of
+// Somorovsky et al. 2012, the 2017-2018 comment-injection CVEs in
+// python-saml, ruby-saml, OmniAuth-SAML, Shibboleth and Duo, the 2022-2024
+// ruby-saml and xmlsec wrapping CVEs) exploits a gap between the element
+// the signature library verified and the element the application read.
+// Here that gap cannot open: there is one Assertion, its position is
+// fixed, IDs are ours, and the Reference must name the element holding the
+// signature. Everything after the signature checks reads those elements.
+//
+// The SAML rules follow SAML 2.0 core (§2.5 Conditions, §3.2.2 Response)
+// and the Web Browser SSO profile (profiles §4.1.4.2-3: a bearer
+// SubjectConfirmation with Recipient, NotOnOrAfter, InResponseTo; an
+// AudienceRestriction naming the SP; the assertion used once).
 #include <xmlsec/crypto.h>
 #include <xmlsec/transforms.h>
 #include <xmlsec/xmltree.h>
@@ -111,7 +125,8 @@ struct Acs {
 /* ---- the message ------------------------------------------------------ */
 
 // Resource exhaustion: a body larger than max_response_size is refused
-// before anything is decoded or parsed.
+// before anything is decoded or parsed (the glue refuses a larger
+// Content-Length before reading; this covers chunked bodies).
 void check_size(const Sp& sp, size_t len) {
     if (len > sp.policy.max_response_size)
         fail_with(SCIM_SAML_ETOOBIG, "the ACS body has %zu bytes; max_response_size is %zu", len,
@@ -163,7 +178,8 @@ void parse_response(Acs& a, const std::string& xml) {
 }
 
 // Confusion with other SAML messages: the root must be a SAML 2.0
-// protocol Response.
+// protocol Response. An AuthnRequest, a LogoutRequest or an ArtifactResolve
+// posted here is not a login, whatever signature it carries.
 void check_root(Acs& a) {
     if (!is_element(a.response, kNsProtocol, "Response"))
         fail_with(
@@ -420,7 +436,11 @@ xmlNode* decrypt_assertion(Acs& a, xmlNode* encrypted) {
 }
 
 // Unsigned responses: at least one of the Response and the Assertion must
-// carry a valid signature (each one present was verified above).
+// carry a valid signature (each one present was verified above). With only
+// the Assertion signed, the Response's own attributes (Destination,
+// InResponseTo, Status) are unsigned: the checks below therefore take the
+// signed SubjectConfirmationData (Recipient, InResponseTo) as authority
+// and only use the unsigned ones to refuse, never to accept.
 void require_signature(const Acs& a) {
     if (!a.response_signed && !a.assertion_signed)
         invalid("neither the Response nor the Assertion is signed; an IdP signature is required");
@@ -452,7 +472,10 @@ void check_status(const Acs& a) {
 
 // Assertions from another IdP (or another tenant of the same one): the
 // Assertion's Issuer, and the Response's when present, must be the
-// configured IdP entityID.
+// configured IdP entityID. The keys already pin the IdP; the Issuer check
+// also catches one IdP key shared by several tenants or entities (ADFS and
+// Keycloak realms can share a signing certificate). The Format, when
+// given, must be the entity format (core §8.3.6).
 void check_issuer(const Acs& a) {
     const std::string& idp = a.sp.opt(SCIM_SAML_IDP_ENTITY_ID);
     xmlNode* ri = child(a.response, kNsAssertion, "Issuer");
@@ -503,6 +526,15 @@ int64_t time_attr(xmlNode* n, const char* name, const char* where) {
 // a bearer SubjectConfirmation whose data names our ACS as Recipient, has
 // a NotOnOrAfter still ahead (with the clock skew) and, where the Response
 // answers a request, the same InResponseTo.
+//
+// A bearer assertion proves nothing about who presents it (profiles
+// §3.3), so its use is bounded in space (Recipient: only our ACS) and time
+// (NotOnOrAfter, required by the SSO profile). Several confirmations may
+// be listed; one that passes every test is enough, and the first failure
+// is what the log reports. The holder-of-key and sender-vouches methods
+// need a key or a channel binding this SP does not have: they are not
+// accepted. The SubjectConfirmationData lies inside the signed assertion,
+// which makes its InResponseTo the authority over the Response's.
 void check_subject_confirmation(Acs& a) {
     const std::string& acs = a.sp.opt(SCIM_SAML_SP_ACS_URL);
     const int64_t skew = a.sp.policy.clock_skew_ms;
@@ -563,6 +595,13 @@ void check_subject_confirmation(Acs& a) {
 // Conditions NotBefore/NotOnOrAfter with the clock skew, and every
 // AudienceRestriction must name our entityID (at least one is required:
 // an assertion for anyone is an assertion for every SP of that IdP).
+//
+// Core §2.5.1.4: within one AudienceRestriction any Audience will do,
+// while several AudienceRestriction elements must all be satisfied. The
+// skew is applied on both ends and only there: a clock far off in either
+// direction makes logins fail visibly (the log names both times) rather
+// than widening what is accepted. OneTimeUse needs no handling: every
+// assertion is single use here.
 void check_conditions(Acs& a) {
     const int64_t skew = a.sp.policy.clock_skew_ms;
     xmlNode* c = child(a.assertion, kNsAssertion, "Conditions");
@@ -608,7 +647,10 @@ void check_conditions(Acs& a) {
 // Unsolicited responses (login CSRF, an attacker's own assertion pushed
 // into a victim's browser): without InResponseTo a Response is accepted
 // only with idp_initiated on. Whether InResponseTo names a request this SP
-// sent to this browser is checked by the caller, which holds that state.
+// sent to this browser is checked by the caller, which holds that state
+// (mod_auth_mellon only checks that some login cookie exists; the glue
+// keeps each request ID with the nonce of the browser that started it
+// and consumes it, so one answer is accepted once, from that browser).
 void check_in_response_to(Acs& a) {
     std::string irt = attr(a.response, "InResponseTo");
     if (!irt.empty()) {

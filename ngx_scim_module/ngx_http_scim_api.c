@@ -22,6 +22,13 @@ static ngx_int_t ngx_http_scim_api_base_url(ngx_http_request_t *r,
 static ngx_int_t ngx_http_scim_api_send(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir, scim_response_t *resp);
 static void ngx_http_scim_api_response_cleanup(void *data);
+static ngx_int_t ngx_http_scim_api_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_scim_api_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+
+
+static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
 static char  ngx_http_scim_unavailable[] =
@@ -323,9 +330,23 @@ static ngx_int_t
 ngx_http_scim_api_send(ngx_http_request_t *r, ngx_http_scim_directory_t *dir,
     scim_response_t *resp)
 {
-    u_char           *p;
-    size_t            len;
-    ngx_table_elt_t  *h;
+    u_char               *p;
+    size_t                len;
+    ngx_table_elt_t      *h;
+    ngx_http_scim_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
+    }
+
+    ctx->ours = 1;
 
     r->headers_out.status = resp->status;
 
@@ -460,4 +481,155 @@ static void
 ngx_http_scim_api_response_cleanup(void *data)
 {
     scim_response_free(data);
+}
+
+
+/*
+ * Errors nginx answers itself in a SCIM location (a body over
+ * client_max_body_size, a malformed request, a failure before the handler
+ * ran) become SCIM error bodies too, so an IdP always gets JSON it can read.
+ * nginx has logged the reason already.
+ */
+
+ngx_int_t
+ngx_http_scim_api_init_filters(ngx_conf_t *cf)
+{
+    ngx_http_next_header_filter = ngx_http_top_header_filter;
+    ngx_http_top_header_filter = ngx_http_scim_api_header_filter;
+
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_scim_api_body_filter;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_scim_api_header_filter(ngx_http_request_t *r)
+{
+    u_char                    *p;
+    size_t                     len;
+    ngx_str_t                  detail;
+    ngx_buf_t                 *b;
+    ngx_http_scim_ctx_t       *ctx;
+    ngx_http_scim_loc_conf_t  *slcf;
+    ngx_http_core_loc_conf_t  *clcf;
+    u_char                     buf[128];
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+
+    if (slcf->api == NULL
+        || r != r->main
+        || r->headers_out.status < NGX_HTTP_BAD_REQUEST
+        || (ctx && ctx->ours))
+    {
+        return ngx_http_next_header_filter(r);
+    }
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
+    }
+
+    switch (r->headers_out.status) {
+
+    case NGX_HTTP_REQUEST_ENTITY_TOO_LARGE:
+        clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+        detail.data = buf;
+        detail.len = ngx_snprintf(buf, sizeof(buf),
+                                  "the request body is larger than "
+                                  "client_max_body_size (%O bytes)",
+                                  clcf->client_max_body_size)
+                     - buf;
+        break;
+
+    case NGX_HTTP_BAD_REQUEST:
+        ngx_str_set(&detail, "nginx refused the request as malformed");
+        break;
+
+    case NGX_HTTP_REQUEST_TIME_OUT:
+        ngx_str_set(&detail, "the request was not received in time");
+        break;
+
+    case NGX_HTTP_REQUEST_URI_TOO_LARGE:
+        ngx_str_set(&detail, "the request line is too long");
+        break;
+
+    default:
+        detail.data = buf;
+        detail.len = ngx_snprintf(buf, sizeof(buf),
+                                  "nginx answered %ui before the SCIM handler "
+                                  "could (see the error log)",
+                                  r->headers_out.status)
+                     - buf;
+    }
+
+    len = sizeof("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:Error\"],"
+                 "\"status\":\"\",\"detail\":\"\"}") - 1
+          + NGX_INT_T_LEN + detail.len;
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(b->pos, "{\"schemas\":[\"urn:ietf:params:scim:api:messages:"
+                    "2.0:Error\"],\"status\":\"%ui\",\"detail\":\"%V\"}",
+                    r->headers_out.status, &detail);
+    b->last = p;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    ctx->error = b;
+
+    ngx_str_set(&r->headers_out.content_type, "application/scim+json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.charset.len = 0;
+
+    if (r->headers_out.content_length) {
+        r->headers_out.content_length->hash = 0;
+        r->headers_out.content_length = NULL;
+    }
+
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    return ngx_http_next_header_filter(r);
+}
+
+
+static ngx_int_t
+ngx_http_scim_api_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_chain_t           *cl, out;
+    ngx_http_scim_ctx_t   *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+
+    if (ctx == NULL || ctx->error == NULL) {
+        return ngx_http_next_body_filter(r, in);
+    }
+
+    /* nginx's HTML body is consumed unsent; ours goes once */
+
+    for (cl = in; cl; cl = cl->next) {
+        cl->buf->pos = cl->buf->last;
+        cl->buf->file_pos = cl->buf->file_last;
+    }
+
+    if (ctx->replaced) {
+        return NGX_OK;
+    }
+
+    ctx->replaced = 1;
+
+    out.buf = ctx->error;
+    out.next = NULL;
+
+    return ngx_http_next_body_filter(r, &out);
 }

@@ -272,7 +272,7 @@ static ngx_command_t  ngx_http_scim_directory_commands[] = {
 
 static ngx_http_module_t  ngx_http_scim_module_ctx = {
     ngx_http_scim_add_variables,           /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_scim_api_init_filters,        /* postconfiguration */
 
     ngx_http_scim_create_main_conf,        /* create main configuration */
     NULL,                                  /* init main configuration */

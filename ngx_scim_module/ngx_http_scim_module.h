@@ -133,8 +133,22 @@ typedef struct {
 } ngx_http_scim_loc_conf_t;
 
 
+/* the request's SAML session, looked up once (ngx_http_scim_saml.c) */
+typedef struct ngx_http_scim_saml_ctx_s  ngx_http_scim_saml_ctx_t;
+
+
+/* per request: whether the response is ours, or nginx's to be rewritten */
+typedef struct {
+    unsigned                     ours:1;
+    unsigned                     replaced:1;
+    ngx_buf_t                   *error;
+    ngx_http_scim_saml_ctx_t    *saml;
+} ngx_http_scim_ctx_t;
+
+
 char *ngx_http_scim_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_scim_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_scim_api_init_filters(ngx_conf_t *cf);
 ngx_int_t ngx_http_scim_api_body(ngx_http_request_t *r, ngx_str_t *body);
 ngx_int_t ngx_http_scim_api_header(ngx_http_request_t *r, char *name,
     u_char *value, size_t len, ngx_table_elt_t **out);

@@ -66,14 +66,14 @@ typedef struct {
 
 /* the session of the current request, looked up once */
 
-typedef struct {
+struct ngx_http_scim_saml_ctx_s {
     unsigned                     looked_up:1;
     unsigned                     found:1;
     ngx_http_scim_directory_t   *scope;     /* NULL: every directory */
     ngx_http_scim_directory_t   *dir;
     u_char                       id[SCIM_SAML_SESSION_ID_SIZE];
     ngx_http_scim_saml_entry_t   entry;
-} ngx_http_scim_saml_ctx_t;
+};
 
 
 static scim_saml_sp_t *ngx_http_scim_saml_sp(ngx_conf_t *cf,
@@ -1501,20 +1501,32 @@ ngx_http_scim_saml_session(ngx_http_request_t *r,
     ngx_http_scim_directory_t *only)
 {
     ngx_uint_t                   i;
+    ngx_http_scim_ctx_t         *mctx;
     ngx_http_scim_saml_ctx_t    *ctx;
     ngx_http_scim_directory_t  **dirs;
     ngx_http_scim_main_conf_t   *smcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+    /* the module's request ctx is shared with the SCIM API's filters */
 
-    if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_saml_ctx_t));
-        if (ctx == NULL) {
+    mctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+
+    if (mctx == NULL) {
+        mctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
+        if (mctx == NULL) {
             return NULL;
         }
 
-        ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
+        ngx_http_set_ctx(r, mctx, ngx_http_scim_module);
     }
+
+    if (mctx->saml == NULL) {
+        mctx->saml = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_saml_ctx_t));
+        if (mctx->saml == NULL) {
+            return NULL;
+        }
+    }
+
+    ctx = mctx->saml;
 
     if (ctx->looked_up && ctx->scope == only) {
         return ctx;

@@ -35,11 +35,20 @@ char* dup_field(std::string_view s);
 // Parses a request body as JSON; 400 invalidSyntax with jansson's reason.
 Json parse_body(const Context& ctx);
 
-// Endpoint handlers (users.cpp, discovery.cpp).
-void users_create(Context& ctx);
-void users_get(Context& ctx, std::string_view id);
-void users_delete(Context& ctx, std::string_view id);
-void users_list(Context& ctx);
+// Routes an authenticated request (router.cpp); Bulk sends each of its
+// operations through it.
+void dispatch(Context& ctx);
+
+// Endpoint handlers (discovery.cpp, bulk.cpp; resources in resources.hpp).
 void service_provider_config(Context& ctx);
+void schemas_list(Context& ctx);
+void schemas_get(Context& ctx, std::string_view id);
+void resource_types_list(Context& ctx);
+void resource_types_get(Context& ctx, std::string_view id);
+void bulk(Context& ctx);
+
+// Limits advertised in /ServiceProviderConfig and enforced.
+constexpr size_t kBulkMaxOperations = 1000;
+constexpr size_t kBulkMaxPayloadSize = 1048576;
 
 }  // namespace scim

@@ -9,6 +9,10 @@
 struct scim_directory_s {
     std::string name;
     std::vector<std::array<unsigned char, 32>> token_hashes;
+    // The last token this process verified: the next request with the same
+    // token is compared with it (in constant time) instead of hashed. Each
+    // worker has its own copy after fork; a reload builds new directories.
+    mutable std::string verified_token;
 };
 
 namespace scim {

@@ -36,12 +36,35 @@ struct Filter {
 // Parses a filter; throws ScimError 400 invalidFilter naming the position.
 std::unique_ptr<Filter> parse_filter(std::string_view text);
 
+// Parses one attribute path ([urn ":"] attr ["." sub]) as it appears in
+// "attributes", "sortBy" and PATCH paths; throws ScimError 400 with
+// `scim_type` (invalidPath, invalidValue, ...).
+AttrPath parse_attr_path(std::string_view text, const char* scim_type);
+
 // Resolves every attribute path against a resource type and checks that each
 // comparison makes sense for the attribute's type (RFC 7644: gt/lt on a
 // boolean or binary attribute is invalidFilter). Throws ScimError.
 void bind_filter(Filter& filter, const ResourceType& rt);
+// The same for the filter inside "attr[...]", relative to `parent`.
+void bind_value_filter(Filter& filter, const ResourceType& rt, const Attribute& parent);
+// Resolves an attribute path alone; throws ScimError 400 `scim_type`
+// naming the unknown attribute.
+void bind_attr_path(AttrPath& path, const ResourceType& rt, const char* scim_type);
+
+// Attributes a record does not hold but a filter may name: a group's
+// "members" and a user's "groups" live in the membership index. The
+// evaluator asks for them only when a filter names them.
+struct DerivedAttributes {
+    virtual ~DerivedAttributes() = default;
+    // The attribute's values as the client would see them (a JSON array).
+    virtual Json values(const char* attribute) const = 0;
+    // Whether `id` is among the "value"s of the attribute: the common
+    // members[value eq "..."] test, without listing a large group.
+    virtual bool has_value(const char* attribute, std::string_view id) const = 0;
+};
 
 // Evaluates a bound filter against a stored resource (canonical names).
-bool filter_matches(const Filter& filter, const json_t* resource);
+bool filter_matches(const Filter& filter, const json_t* resource,
+                    const DerivedAttributes* derived = nullptr);
 
 }  // namespace scim

@@ -1,4 +1,5 @@
 // Binding filters to a schema and evaluating them against stored resources.
+#include <cstring>
 #include <vector>
 
 #include "filter.hpp"
@@ -8,9 +9,11 @@
 namespace scim {
 namespace {
 
-[[noreturn]] void invalid(const AttrPath& p, const std::string& what) {
-    fail(400, "invalidFilter",
-         format("invalid filter: %s at position %zu", what.c_str(), p.position));
+[[noreturn]] void invalid(const AttrPath& p, const std::string& what,
+                          const char* scim_type = "invalidFilter") {
+    if (strcmp(scim_type, "invalidFilter") == 0)
+        fail(400, scim_type, format("invalid filter: %s at position %zu", what.c_str(), p.position));
+    fail(400, scim_type, what);
 }
 
 std::string written(const AttrPath& p) {
@@ -74,27 +77,30 @@ void check_comparison(const Filter& f) {
     }
 }
 
-void bind_path(AttrPath& p, const ResourceType& rt, const Attribute* parent) {
+void bind_path(AttrPath& p, const ResourceType& rt, const Attribute* parent,
+               const char* scim_type = "invalidFilter") {
     if (parent) {
         if (!p.urn.empty() || !p.sub.empty())
-            invalid(p, "inside [...] name a sub-attribute of \"" + std::string(parent->name) + "\"");
+            invalid(p, "inside [...] name a sub-attribute of \"" + std::string(parent->name) + "\"",
+                    scim_type);
         p.sub_attribute = find_sub_attribute(*parent, p.attr);
         if (!p.sub_attribute)
-            invalid(p, "\"" + std::string(parent->name) + "\" has no sub-attribute \"" + p.attr + "\"");
+            invalid(p, "\"" + std::string(parent->name) + "\" has no sub-attribute \"" + p.attr + "\"",
+                    scim_type);
         return;
     }
     const Schema* schema = rt.schema;
     if (!p.urn.empty() && !iequals(p.urn, rt.schema->id)) {
         p.extension = find_extension(rt, p.urn);
-        if (!p.extension) invalid(p, "unknown schema \"" + p.urn + "\"");
+        if (!p.extension) invalid(p, "unknown schema \"" + p.urn + "\"", scim_type);
         schema = p.extension;
     }
     p.attribute = find_attribute(*schema, p.attr);
     if (!p.attribute && !p.extension) p.attribute = find_common_attribute(p.attr);
-    if (!p.attribute) invalid(p, "unknown attribute \"" + written(p) + "\"");
+    if (!p.attribute) invalid(p, "unknown attribute \"" + written(p) + "\"", scim_type);
     if (!p.sub.empty()) {
         p.sub_attribute = find_sub_attribute(*p.attribute, p.sub);
-        if (!p.sub_attribute) invalid(p, "unknown attribute \"" + written(p) + "\"");
+        if (!p.sub_attribute) invalid(p, "unknown attribute \"" + written(p) + "\"", scim_type);
     }
 }
 
@@ -121,16 +127,36 @@ void bind(Filter& f, const ResourceType& rt, const Attribute* parent) {
     }
 }
 
+// The attribute a path names in a resource: stored, or derived when the
+// record does not hold it. *holder keeps a derived value alive.
+const json_t* attribute_value(const AttrPath& p, const json_t* scope, const DerivedAttributes* d,
+                              Json* holder) {
+    const json_t* container = p.extension ? json_object_get(scope, p.extension->id) : scope;
+    if (!container) return nullptr;
+    const json_t* v = json_object_get(container, p.attribute->name);
+    if (!v && d && !p.extension) {
+        *holder = d->values(p.attribute->name);
+        v = holder->get();
+    }
+    return v;
+}
+
+// A derived attribute's "value" compared for equality with a string: asked
+// of the index rather than listed.
+bool derived_value_eq(const AttrPath& p, const json_t* scope, const DerivedAttributes* d,
+                      const Filter& cmp) {
+    return d && !p.extension && cmp.op == FilterOp::Eq && json_is_string(cmp.value.get()) &&
+           !json_object_get(scope, p.attribute->name);
+}
+
 // The values a path selects in one scope (a resource, or one element inside [...]).
-void collect(const AttrPath& p, const json_t* scope, std::vector<const json_t*>* out) {
+void collect(const AttrPath& p, const json_t* scope, const DerivedAttributes* d,
+             std::vector<const json_t*>* out, Json* holder) {
     if (p.attribute == nullptr) {  // relative to an element inside [...]
         if (const json_t* v = json_object_get(scope, p.sub_attribute->name)) out->push_back(v);
         return;
     }
-    const json_t* container = scope;
-    if (p.extension) container = json_object_get(scope, p.extension->id);
-    if (!container) return;
-    const json_t* v = json_object_get(container, p.attribute->name);
+    const json_t* v = attribute_value(p, scope, d, holder);
     if (!v) return;
     const char* sub = p.sub_attribute ? p.sub_attribute->name
                       : p.attribute->type == Type::Complex ? "value"
@@ -203,28 +229,37 @@ bool compare_one(const json_t* v, FilterOp op, const json_t* lit, const Attribut
     }
 }
 
-bool matches(const Filter& f, const json_t* scope) {
+bool matches(const Filter& f, const json_t* scope, const DerivedAttributes* d) {
     switch (f.kind) {
-        case Filter::Kind::And: return matches(*f.left, scope) && matches(*f.right, scope);
-        case Filter::Kind::Or: return matches(*f.left, scope) || matches(*f.right, scope);
-        case Filter::Kind::Not: return !matches(*f.left, scope);
+        case Filter::Kind::And: return matches(*f.left, scope, d) && matches(*f.right, scope, d);
+        case Filter::Kind::Or: return matches(*f.left, scope, d) || matches(*f.right, scope, d);
+        case Filter::Kind::Not: return !matches(*f.left, scope, d);
         case Filter::Kind::ValuePath: {
-            const json_t* container = scope;
-            if (f.path.extension) container = json_object_get(scope, f.path.extension->id);
-            const json_t* v = container ? json_object_get(container, f.path.attribute->name)
-                                        : nullptr;
+            const Filter& inner = *f.left;
+            if (inner.kind == Filter::Kind::Compare &&
+                strcmp(inner.path.sub_attribute->name, "value") == 0 &&
+                derived_value_eq(f.path, scope, d, inner))
+                return d->has_value(f.path.attribute->name, str_view(inner.value.get()));
+            Json holder;
+            const json_t* v = attribute_value(f.path, scope, d, &holder);
             if (!v) return false;
-            if (!json_is_array(v)) return matches(*f.left, v);
+            // Elements are evaluated without derived attributes: they hold
+            // their sub-attributes themselves.
+            if (!json_is_array(v)) return matches(inner, v, nullptr);
             size_t i;
             json_t* e;
-            json_array_foreach(v, i, e) if (matches(*f.left, e)) return true;
+            json_array_foreach(v, i, e) if (matches(inner, e, nullptr)) return true;
             return false;
         }
         case Filter::Kind::Compare:
             break;
     }
+    if (f.path.attribute && f.path.attribute->type == Type::Complex &&
+        strcmp(target(f.path)->name, "value") == 0 && derived_value_eq(f.path, scope, d, f))
+        return d->has_value(f.path.attribute->name, str_view(f.value.get()));
     std::vector<const json_t*> values;
-    collect(f.path, scope, &values);
+    Json holder;
+    collect(f.path, scope, d, &values, &holder);
     const Attribute& t = *target(f.path);
     if (f.op == FilterOp::Pr) {
         for (const json_t* v : values)
@@ -247,8 +282,16 @@ bool matches(const Filter& f, const json_t* scope) {
 
 void bind_filter(Filter& filter, const ResourceType& rt) { bind(filter, rt, nullptr); }
 
-bool filter_matches(const Filter& filter, const json_t* resource) {
-    return matches(filter, resource);
+void bind_value_filter(Filter& filter, const ResourceType& rt, const Attribute& parent) {
+    bind(filter, rt, &parent);
+}
+
+void bind_attr_path(AttrPath& path, const ResourceType& rt, const char* scim_type) {
+    bind_path(path, rt, nullptr, scim_type);
+}
+
+bool filter_matches(const Filter& filter, const json_t* resource, const DerivedAttributes* derived) {
+    return matches(filter, resource, derived);
 }
 
 }  // namespace scim

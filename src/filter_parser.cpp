@@ -20,7 +20,9 @@ constexpr int kMaxDepth = 32;
 
 class Parser {
 public:
-    explicit Parser(std::string_view s) : s_(s) {}
+    explicit Parser(std::string_view s, const char* scim_type = "invalidFilter",
+                    const char* what = "filter")
+        : s_(s), scim_type_(scim_type), what_(what) {}
 
     std::unique_ptr<Filter> parse() {
         skip_ws();
@@ -34,13 +36,21 @@ public:
         return f;
     }
 
+    AttrPath parse_lone_attr_path() {
+        AttrPath p = parse_attr_path();
+        if (pos_ != s_.size()) error("unexpected character", pos_);
+        return p;
+    }
+
 private:
     std::string_view s_;
+    const char* scim_type_;
+    const char* what_;
     size_t pos_ = 0;
 
     [[noreturn]] void error(const std::string& what, size_t at) {
-        fail(400, "invalidFilter",
-             format("invalid filter: %s at position %zu: %.*s", what.c_str(), at + 1,
+        fail(400, scim_type_,
+             format("invalid %s: %s at position %zu: %.*s", what_, what.c_str(), at + 1,
                     static_cast<int>(s_.size()), s_.data()));
     }
 
@@ -257,5 +267,9 @@ private:
 }  // namespace
 
 std::unique_ptr<Filter> parse_filter(std::string_view text) { return Parser(text).parse(); }
+
+AttrPath parse_attr_path(std::string_view text, const char* scim_type) {
+    return Parser(text, scim_type, "attribute path").parse_lone_attr_path();
+}
 
 }  // namespace scim

@@ -1,6 +1,7 @@
 #include "query.hpp"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
 
 #include "scim_error.hpp"
@@ -43,9 +44,25 @@ static long parse_long(const std::string& name, const std::string& v) {
     return n;
 }
 
+static void set_count(ListQuery* q, long count) {
+    q->count = count < 0 ? 0 : count > kMaxCount ? kMaxCount : count;
+}
+
+static void set_sort_order(ListQuery* q, std::string_view order) {
+    if (iequals(order, "descending"))
+        q->descending = true;
+    else if (iequals(order, "ascending") || order.empty())
+        q->descending = false;
+    else
+        fail(400, "invalidValue",
+             format("sortOrder must be \"ascending\" or \"descending\", not \"%.*s\"",
+                    static_cast<int>(std::min<size_t>(order.size(), 64)), order.data()));
+}
+
 ListQuery parse_list_query(std::string_view raw) {
     ListQuery q;
-    bool seen_filter = false, seen_start = false, seen_count = false;
+    bool seen_filter = false, seen_start = false, seen_count = false, seen_attrs = false,
+         seen_excluded = false, seen_sort_by = false, seen_order = false;
     while (!raw.empty()) {
         size_t amp = raw.find('&');
         std::string_view pair = raw.substr(0, amp);
@@ -67,10 +84,66 @@ ListQuery parse_list_query(std::string_view raw) {
             if (q.start_index < 1) q.start_index = 1;
         } else if (iequals(name, "count") && !seen_count) {
             seen_count = true;
-            q.count = parse_long(name, value);
-            if (q.count < 0) q.count = 0;
-            if (q.count > kMaxCount) q.count = kMaxCount;
+            set_count(&q, parse_long(name, value));
+        } else if (iequals(name, "attributes") && !seen_attrs) {
+            seen_attrs = true;
+            q.attributes = value;
+        } else if (iequals(name, "excludedAttributes") && !seen_excluded) {
+            seen_excluded = true;
+            q.excluded_attributes = value;
+        } else if (iequals(name, "sortBy") && !seen_sort_by) {
+            seen_sort_by = true;
+            q.sort_by = value;
+        } else if (iequals(name, "sortOrder") && !seen_order) {
+            seen_order = true;
+            set_sort_order(&q, value);
         }
+    }
+    return q;
+}
+
+static std::string joined(const json_t* v, const char* name) {
+    if (!v || json_is_null(v)) return std::string();
+    if (json_is_string(v)) return std::string(str_view(v));
+    if (!json_is_array(v))
+        fail(400, "invalidValue", format("\"%s\" must be an array of attribute names", name));
+    std::string out;
+    size_t i;
+    json_t* e;
+    json_array_foreach(v, i, e) {
+        if (!json_is_string(e))
+            fail(400, "invalidValue", format("\"%s\" must be an array of attribute names", name));
+        if (!out.empty()) out.push_back(',');
+        out.append(str_view(e));
+    }
+    return out;
+}
+
+ListQuery parse_search_request(const json_t* body) {
+    if (!json_is_object(body)) fail(400, "invalidSyntax", "the request body must be a JSON object");
+    ListQuery q;
+    if (const json_t* f = object_get_ci(body, "filter")) {
+        if (!json_is_string(f)) fail(400, "invalidValue", "\"filter\" must be a string");
+        q.has_filter = true;
+        q.filter = std::string(str_view(f));
+    }
+    if (const json_t* s = object_get_ci(body, "startIndex")) {
+        if (!json_is_integer(s)) fail(400, "invalidValue", "\"startIndex\" must be an integer");
+        q.start_index = json_integer_value(s) < 1 ? 1 : static_cast<long>(json_integer_value(s));
+    }
+    if (const json_t* c = object_get_ci(body, "count")) {
+        if (!json_is_integer(c)) fail(400, "invalidValue", "\"count\" must be an integer");
+        set_count(&q, static_cast<long>(json_integer_value(c)));
+    }
+    q.attributes = joined(object_get_ci(body, "attributes"), "attributes");
+    q.excluded_attributes = joined(object_get_ci(body, "excludedAttributes"), "excludedAttributes");
+    if (const json_t* s = object_get_ci(body, "sortBy")) {
+        if (!json_is_string(s)) fail(400, "invalidValue", "\"sortBy\" must be a string");
+        q.sort_by = std::string(str_view(s));
+    }
+    if (const json_t* o = object_get_ci(body, "sortOrder")) {
+        if (!json_is_string(o)) fail(400, "invalidValue", "\"sortOrder\" must be a string");
+        set_sort_order(&q, str_view(o));
     }
     return q;
 }

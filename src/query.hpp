@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "json.hpp"
+
 namespace scim {
 
 constexpr long kDefaultCount = 100;
@@ -14,6 +16,10 @@ struct ListQuery {
     std::string filter;
     long start_index = 1;  // 1-based; values below 1 mean 1
     long count = kDefaultCount;
+    std::string attributes;  // comma-separated, as in the query string
+    std::string excluded_attributes;
+    std::string sort_by;
+    bool descending = false;
 };
 
 // Percent-decodes; '+' becomes a space as in form encoding, which IdPs use.
@@ -23,5 +29,9 @@ std::string percent_decode(std::string_view s);
 // unknown parameters are ignored. Throws ScimError 400 invalidValue for a
 // non-numeric startIndex or count. count is clamped to [0, kMaxCount].
 ListQuery parse_list_query(std::string_view raw);
+
+// The same from a SearchRequest body (POST .search, RFC 7644 §3.4.3).
+// Throws ScimError 400 invalidSyntax / invalidValue.
+ListQuery parse_search_request(const json_t* body);
 
 }  // namespace scim

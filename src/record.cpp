@@ -30,6 +30,37 @@ Json decode_record(std::string_view record) {
     return take(j);
 }
 
+// Records are our own compact serialisation, so a scan that tracks string
+// and nesting state finds a top-level member for a fraction of a parse.
+std::string record_string(std::string_view record, std::string_view key) {
+    int depth = 0;
+    for (size_t i = 0; i < record.size(); i++) {
+        char c = record[i];
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        } else if (c == '"') {
+            size_t start = i;
+            for (i++; i < record.size() && record[i] != '"'; i++)
+                if (record[i] == '\\') i++;
+            // A top-level key is a string at depth 1 followed by ':'.
+            if (depth == 1 && i + 1 < record.size() && record[i + 1] == ':' &&
+                record.substr(start + 1, i - start - 1) == key) {
+                size_t v = i + 2;
+                if (v >= record.size() || record[v] != '"') return std::string();
+                size_t end = v + 1;
+                for (; end < record.size() && record[end] != '"'; end++)
+                    if (record[end] == '\\') end++;
+                json_error_t jerr;
+                Json s = take(json_loadb(record.data() + v, end + 1 - v, JSON_DECODE_ANY, &jerr));
+                return json_is_string(s.get()) ? std::string(str_view(s.get())) : std::string();
+            }
+        }
+    }
+    return std::string();
+}
+
 void append_json_string(std::string* out, std::string_view s) {
     static const char hexdigits[] = "0123456789abcdef";
     out->push_back('"');
@@ -51,9 +82,20 @@ void append_json_string(std::string* out, std::string_view s) {
     out->push_back('"');
 }
 
-void render_record(std::string_view record, std::string_view location, std::string* out) {
+void render_record(std::string_view record, std::string_view location, std::string_view inserted,
+                   std::string* out) {
     if (record.size() < 2 || record.substr(record.size() - 2) != "}}")
         throw std::runtime_error("corrupt stored record: it does not end with meta");
+    if (!inserted.empty()) {
+        // The last ,"meta":{ is the top-level one: inside strings quotes are
+        // escaped, and no attribute of ours nests a member named meta.
+        size_t meta = record.rfind(",\"meta\":{");
+        if (meta == std::string_view::npos)
+            throw std::runtime_error("corrupt stored record: no meta");
+        out->append(record.data(), meta + 1);
+        out->append(inserted).push_back(',');
+        record.remove_prefix(meta + 1);
+    }
     out->append(record.data(), record.size() - 2);
     out->append(",\"location\":");
     append_json_string(out, location);

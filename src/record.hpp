@@ -22,11 +22,17 @@ std::string encode_record(json_t* resource);
 // Parses a record (for filters, updates and projections).
 Json decode_record(std::string_view record);
 
-// Appends the record as the client sees it: with meta.location.
-void render_record(std::string_view record, std::string_view location, std::string* out);
+// Appends the record as the client sees it: with meta.location, and with
+// `inserted` (a member such as "groups":[...], or empty) before meta.
+void render_record(std::string_view record, std::string_view location, std::string_view inserted,
+                   std::string* out);
 
 // The record's meta.version (the weak ETag), unescaped.
 std::string record_version(std::string_view record);
+
+// A top-level string member of a record, unescaped, without parsing the
+// whole record ("" when absent or not a string).
+std::string record_string(std::string_view record, std::string_view key);
 
 // Appends s as a JSON string literal, quotes included.
 void append_json_string(std::string* out, std::string_view s);

@@ -5,6 +5,8 @@
 #include <new>
 
 #include "api.hpp"
+#include "query.hpp"
+#include "resources.hpp"
 #include "scim_error.hpp"
 #include "util.hpp"
 
@@ -14,6 +16,38 @@ namespace {
 using CollectionHandler = void (*)(Context&);
 using ItemHandler = void (*)(Context&, std::string_view);
 
+template <const ResourceKind& K>
+void list(Context& c) {
+    resource_list(c, {&K}, parse_list_query(c.query()));
+}
+template <const ResourceKind& K>
+void search(Context& c) {
+    resource_list(c, {&K}, parse_search_request(parse_body(c).get()));
+}
+void search_all(Context& c) {
+    resource_list(c, {&kUserKind, &kGroupKind}, parse_search_request(parse_body(c).get()));
+}
+template <const ResourceKind& K>
+void create(Context& c) {
+    resource_create(c, K);
+}
+template <const ResourceKind& K>
+void get(Context& c, std::string_view id) {
+    resource_get(c, K, id);
+}
+template <const ResourceKind& K>
+void replace(Context& c, std::string_view id) {
+    resource_replace(c, K, id);
+}
+template <const ResourceKind& K>
+void patch(Context& c, std::string_view id) {
+    resource_patch(c, K, id);
+}
+template <const ResourceKind& K>
+void remove(Context& c, std::string_view id) {
+    resource_delete(c, K, id);
+}
+
 struct Route {
     const char* endpoint;  // first path segment, matched case-insensitively
     scim_method_t method;
@@ -22,16 +56,32 @@ struct Route {
 };
 
 const Route kRoutes[] = {
-    {"Users", SCIM_METHOD_GET, users_list, users_get},
-    {"Users", SCIM_METHOD_POST, users_create, nullptr},
-    {"Users", SCIM_METHOD_DELETE, nullptr, users_delete},
+    {"Users", SCIM_METHOD_GET, list<kUserKind>, get<kUserKind>},
+    {"Users", SCIM_METHOD_POST, create<kUserKind>, nullptr},
+    {"Users", SCIM_METHOD_PUT, nullptr, replace<kUserKind>},
+    {"Users", SCIM_METHOD_PATCH, nullptr, patch<kUserKind>},
+    {"Users", SCIM_METHOD_DELETE, nullptr, remove<kUserKind>},
+    {"Groups", SCIM_METHOD_GET, list<kGroupKind>, get<kGroupKind>},
+    {"Groups", SCIM_METHOD_POST, create<kGroupKind>, nullptr},
+    {"Groups", SCIM_METHOD_PUT, nullptr, replace<kGroupKind>},
+    {"Groups", SCIM_METHOD_PATCH, nullptr, patch<kGroupKind>},
+    {"Groups", SCIM_METHOD_DELETE, nullptr, remove<kGroupKind>},
+    {".search", SCIM_METHOD_POST, search_all, nullptr},
+    {"Bulk", SCIM_METHOD_POST, bulk, nullptr},
     {"ServiceProviderConfig", SCIM_METHOD_GET, service_provider_config, nullptr},
+    {"Schemas", SCIM_METHOD_GET, schemas_list, schemas_get},
+    {"ResourceTypes", SCIM_METHOD_GET, resource_types_list, resource_types_get},
 };
 
-// Endpoints of RFC 7644 that this build does not serve yet: 501, not 404,
-// so a client can tell "not implemented" from "wrong URL".
-const char* const kNotImplemented[] = {"Groups", "Schemas", "ResourceTypes", "Bulk", ".search",
-                                       "Me"};
+// POST /Users/.search and /Groups/.search (RFC 7644 §3.4.3).
+const Route kSearchRoutes[] = {
+    {"Users", SCIM_METHOD_POST, search<kUserKind>, nullptr},
+    {"Groups", SCIM_METHOD_POST, search<kGroupKind>, nullptr},
+};
+
+// Endpoints of RFC 7644 that this server does not serve: 501, not 404, so
+// a client can tell "not implemented" from "wrong URL".
+const char* const kNotImplemented[] = {"Me"};
 
 const char* method_name(scim_method_t m) {
     static const char* const names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "?"};
@@ -45,15 +95,16 @@ bool json_content_type(std::string_view ct) {
     return iequals(media, "application/scim+json") || iequals(media, "application/json");
 }
 
-void route(Context& ctx) {
-    const scim_request_t& req = ctx.req;
-    if (!authorized(ctx.dir, {req.authorization.data, req.authorization.len})) {
-        ctx.resp->headers |= SCIM_HEADER_WWW_AUTHENTICATE;
-        fail(401, nullptr,
-             req.authorization.len ? "the bearer token is not valid for this directory"
-                                   : "a bearer token is required (Authorization: Bearer ...)");
-    }
+// Control characters in a log line could forge further lines.
+void sanitize(char* s) {
+    for (; *s; s++)
+        if (static_cast<unsigned char>(*s) < 0x20 || *s == 0x7f) *s = ' ';
+}
 
+}  // namespace
+
+void dispatch(Context& ctx) {
+    const scim_request_t& req = ctx.req;
     std::string_view path(req.path.data, req.path.len);
     while (!path.empty() && path.front() == '/') path.remove_prefix(1);
     while (!path.empty() && path.back() == '/') path.remove_suffix(1);
@@ -72,6 +123,10 @@ void route(Context& ctx) {
              format("Content-Type \"%.*s\" is not supported: send application/scim+json",
                     static_cast<int>(req.content_type.len), req.content_type.data));
 
+    if (id == ".search") {
+        for (const Route& r : kSearchRoutes)
+            if (iequals(endpoint, r.endpoint) && r.method == method) return r.on_collection(ctx);
+    }
     bool known = false;
     for (const Route& r : kRoutes) {
         if (!iequals(endpoint, r.endpoint)) continue;
@@ -86,21 +141,11 @@ void route(Context& ctx) {
     if (!known)
         fail(404, nullptr, format("no SCIM endpoint at \"/%.*s\"", static_cast<int>(path.size()),
                                   path.data()));
-    if (method == SCIM_METHOD_PUT || method == SCIM_METHOD_PATCH)
-        fail(501, nullptr,
-             format("%s is not implemented by this server yet", method_name(req.method)));
     fail(405, nullptr,
          format("%s is not allowed on \"/%.*s\"", method_name(req.method),
                 static_cast<int>(path.size()), path.data()));
 }
 
-// Control characters in a log line could forge further lines.
-void sanitize(char* s) {
-    for (; *s; s++)
-        if (static_cast<unsigned char>(*s) < 0x20 || *s == 0x7f) *s = ' ';
-}
-
-}  // namespace
 }  // namespace scim
 
 using namespace scim;
@@ -112,7 +157,14 @@ extern "C" int scim_handle(scim_store_t* store, const scim_directory_t* dir,
     try {
         try {
             Context ctx{*store, *dir, *req, resp, {req->base_url.data, req->base_url.len}};
-            route(ctx);
+            if (!authorized(*dir, {req->authorization.data, req->authorization.len})) {
+                resp->headers |= SCIM_HEADER_WWW_AUTHENTICATE;
+                fail(401, nullptr,
+                     req->authorization.len
+                         ? "the bearer token is not valid for this directory"
+                         : "a bearer token is required (Authorization: Bearer ...)");
+            }
+            dispatch(ctx);
         } catch (const ScimError& e) {
             respond_error(resp, e.status, e.scim_type, e.detail);
         } catch (const StoreError& e) {

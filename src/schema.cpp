@@ -21,9 +21,10 @@ constexpr Attribute str(const char* n, const char* d, Mutability m = RW, bool re
     return {n, Type::String, false, req, false, m, Returned::Default, Uniqueness::None, nullptr,
             0, d};
 }
-constexpr Attribute ref(const char* n, const char* d, Mutability m = RW) {
+constexpr Attribute ref(const char* n, const char* d, Mutability m = RW,
+                        const char* refs = "external") {
     return {n, Type::Reference, false, false, false, m, Returned::Default, Uniqueness::None,
-            nullptr, 0, d};
+            nullptr, 0, d, refs};
 }
 constexpr Attribute boolean(const char* n, const char* d, Mutability m = RW) {
     return {n, Type::Boolean, false, false, false, m, Returned::Default, Uniqueness::None, nullptr,
@@ -81,7 +82,7 @@ const Attribute kAddressSubs[] = {
 
 const Attribute kUserGroupSubs[] = {
     str("value", "The identifier of the user's group.", RO),
-    ref("$ref", "The URI of the corresponding Group resource.", RO),
+    ref("$ref", "The URI of the corresponding Group resource.", RO, "Group"),
     str("display", "The group's displayName.", RO),
     str("type", "'direct' or 'indirect'.", RO),
 };
@@ -117,7 +118,7 @@ const Attribute kUserAttributes[] = {
 
 const Attribute kManagerSubs[] = {
     str("value", "The id of the SCIM resource representing the user's manager."),
-    ref("$ref", "The URI of the SCIM resource representing the user's manager."),
+    ref("$ref", "The URI of the SCIM resource representing the user's manager.", RW, "User"),
     str("displayName", "The displayName of the user's manager.", RO),
 };
 
@@ -132,7 +133,7 @@ const Attribute kEnterpriseAttributes[] = {
 
 const Attribute kMemberSubs[] = {
     str("value", "Identifier of the member of this Group.", IM),
-    ref("$ref", "The URI of the member resource.", IM),
+    ref("$ref", "The URI of the member resource.", IM, "User,Group"),
     str("type", "'User' or 'Group'.", IM),
     str("display", "A human-readable name of the member.", RO),
 };
@@ -149,7 +150,7 @@ const Attribute kMetaSubs[] = {
      nullptr, 0, "When the resource was added to the service provider."},
     {"lastModified", Type::DateTime, false, false, false, RO, Returned::Default, Uniqueness::None,
      nullptr, 0, "When the resource was last modified."},
-    ref("location", "The URI of the resource.", RO),
+    ref("location", "The URI of the resource.", RO, "uri"),
     str("version", "The version (weak entity tag) of the resource.", RO),
 };
 

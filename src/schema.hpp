@@ -25,6 +25,8 @@ struct Attribute {
     const Attribute* sub_attributes;
     size_t sub_count;
     const char* description;
+    // Reference attributes: what they may point at, comma-separated.
+    const char* reference_types = nullptr;
 };
 
 struct Schema {

@@ -14,6 +14,7 @@
 #include <new>
 #include <vector>
 
+#include "resources.hpp"
 #include "scim.h"
 #include "util.hpp"
 
@@ -24,7 +25,10 @@ scim_store_s::~scim_store_s() {
 
 namespace scim {
 
-static const char kFormat[] = "1";
+// Format 2 added the index and members databases and the primaryEmail
+// unique entries, format 3 the resource counters; older stores are
+// upgraded by re-indexing on open.
+static const char kFormat[] = "3";
 
 StoreError::StoreError(int c) : std::runtime_error(mdb_strerror(c)), code(c) {}
 
@@ -91,6 +95,22 @@ bool Txn::del(MDB_dbi dbi, std::string_view key) {
     return true;
 }
 
+bool Txn::put_dup(MDB_dbi dbi, std::string_view key, std::string_view val) {
+    MDB_val k = to_val(key), v = to_val(val);
+    int rc = mdb_put(txn_, dbi, &k, &v, MDB_NODUPDATA);
+    if (rc == MDB_KEYEXIST) return false;
+    if (rc != 0) throw StoreError(rc);
+    return true;
+}
+
+bool Txn::del_dup(MDB_dbi dbi, std::string_view key, std::string_view val) {
+    MDB_val k = to_val(key), v = to_val(val);
+    int rc = mdb_del(txn_, dbi, &k, &v);
+    if (rc == MDB_NOTFOUND) return false;
+    if (rc != 0) throw StoreError(rc);
+    return true;
+}
+
 void Txn::commit() {
     MDB_txn* txn = txn_;
     txn_ = nullptr;
@@ -114,7 +134,8 @@ bool PrefixCursor::next() {
     if (!started_) {
         started_ = true;
         key_ = to_val(prefix_);
-        rc = mdb_cursor_get(cursor_, &key_, &val_, MDB_SET_RANGE);
+        // LMDB refuses an empty key; an empty prefix means "from the first".
+        rc = mdb_cursor_get(cursor_, &key_, &val_, prefix_.empty() ? MDB_FIRST : MDB_SET_RANGE);
     } else {
         rc = mdb_cursor_get(cursor_, &key_, &val_, MDB_NEXT);
     }
@@ -149,6 +170,44 @@ std::string unique_key(std::string_view dir, std::string_view type, std::string_
         k.append(value);
     }
     return k;
+}
+
+std::string count_key(std::string_view dir, std::string_view type) {
+    std::string k = "count";
+    k.push_back('\0');
+    return k.append(resource_prefix(dir, type));
+}
+
+uint64_t read_count(Txn& txn, const Store& store, std::string_view dir, std::string_view type) {
+    std::string_view v;
+    if (!txn.get(store.meta, count_key(dir, type), &v)) return 0;
+    return std::strtoull(std::string(v).c_str(), nullptr, 10);
+}
+
+void add_to_count(Txn& txn, const Store& store, std::string_view dir, std::string_view type,
+                  int64_t delta) {
+    int64_t n = static_cast<int64_t>(read_count(txn, store, dir, type)) + delta;
+    txn.put(store.meta, count_key(dir, type), std::to_string(n < 0 ? 0 : n));
+}
+
+std::string members_prefix(std::string_view dir, std::string_view group) {
+    std::string k = resource_prefix(dir, "G");
+    k.append(group).push_back('\0');
+    return k;
+}
+
+std::string member_key(std::string_view dir, std::string_view group, std::string_view member) {
+    return members_prefix(dir, group).append(member);
+}
+
+std::string member_of_prefix(std::string_view dir, std::string_view member) {
+    std::string k = resource_prefix(dir, "M");
+    k.append(member).push_back('\0');
+    return k;
+}
+
+std::string member_of_key(std::string_view dir, std::string_view member, std::string_view group) {
+    return member_of_prefix(dir, member).append(group);
 }
 
 }  // namespace scim
@@ -203,11 +262,17 @@ extern "C" int scim_store_open(const char* path, size_t max_size, scim_store_t**
         struct {
             const char* name;
             MDB_dbi* dbi;
-        } dbs[] = {{"meta", &store->meta},         {"resources", &store->resources},
-                   {"unique", &store->unique},     {"sessions", &store->sessions},
-                   {"replay", &store->replay},     {"expiry", &store->expiry}};
+            unsigned flags;
+        } dbs[] = {{"meta", &store->meta, 0},
+                   {"resources", &store->resources, 0},
+                   {"unique", &store->unique, 0},
+                   {"index", &store->index, MDB_DUPSORT},
+                   {"members", &store->members, 0},
+                   {"sessions", &store->sessions, 0},
+                   {"replay", &store->replay, 0},
+                   {"expiry", &store->expiry, 0}};
         for (auto& d : dbs) {
-            rc = mdb_dbi_open(txn.handle(), d.name, MDB_CREATE, d.dbi);
+            rc = mdb_dbi_open(txn.handle(), d.name, MDB_CREATE | d.flags, d.dbi);
             if (rc != 0) {
                 set_error(err, errlen, "cannot open database \"%s\" in \"%s\": %s", d.name, path,
                           mdb_strerror(rc));
@@ -215,7 +280,10 @@ extern "C" int scim_store_open(const char* path, size_t max_size, scim_store_t**
             }
         }
         std::string_view format;
-        if (txn.get(store->meta, "format", &format)) {
+        if (txn.get(store->meta, "format", &format) && (format == "1" || format == "2")) {
+            reindex_all(txn, *store);
+            txn.put(store->meta, "format", kFormat);
+        } else if (txn.get(store->meta, "format", &format)) {
             if (format != kFormat) {
                 set_error(err, errlen,
                           "\"%s\" holds a store of format %.*s; this build reads format %s", path,
@@ -326,14 +394,9 @@ extern "C" int scim_store_chown(const char* path, uint32_t uid, uint32_t gid, ch
 extern "C" int scim_store_stat(scim_store_t* store, const char* directory,
                                scim_store_stat_t* stat) noexcept {
     try {
-        *stat = scim_store_stat_t{0, 0};
         Txn txn = Txn::read(*store);
-        {
-            PrefixCursor users(txn, store->resources, resource_prefix(directory, "User"));
-            while (users.next()) stat->users++;
-        }
-        PrefixCursor groups(txn, store->resources, resource_prefix(directory, "Group"));
-        while (groups.next()) stat->groups++;
+        stat->users = read_count(txn, *store, directory, "User");
+        stat->groups = read_count(txn, *store, directory, "Group");
         return SCIM_OK;
     } catch (const StoreError& e) {
         return e.code;

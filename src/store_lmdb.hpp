@@ -2,9 +2,17 @@
 //
 // Databases (all keys start with the directory name and a NUL byte, so one
 // environment holds any number of directories):
-//   meta       "format" -> "1"
-//   resources  dir \0 type \0 id              -> the resource as JSON text
+//   meta       "format" -> "3"
+//              "count" \0 dir \0 type -> number of resources (decimal), so a
+//              list's totalResults costs a lookup, not a walk
+//   resources  dir \0 type \0 id              -> the record (record.hpp)
 //   unique     dir \0 type \0 attr \0 value   -> id   (uniqueness + lookup)
+//   index      dir \0 type \0 attr \0 value   -> ids  (DUPSORT; lookups of
+//                                                   multi-valued attributes)
+//   members    dir \0 "G" \0 group \0 member  -> member type ("User"/"Group")
+//              dir \0 "M" \0 member \0 group  -> ""   (the reverse direction)
+// Membership lives outside the group's record so that adding or removing
+// a member costs the change, never the group's size.
 //   sessions, replay, expiry: SAML sessions, assertion replay records and
 //              their expiry index (layout in saml_session.cpp)
 #pragma once
@@ -21,6 +29,8 @@ struct scim_store_s {
     MDB_dbi meta = 0;
     MDB_dbi resources = 0;
     MDB_dbi unique = 0;
+    MDB_dbi index = 0;
+    MDB_dbi members = 0;
     MDB_dbi sessions = 0;
     MDB_dbi replay = 0;
     MDB_dbi expiry = 0;
@@ -63,6 +73,10 @@ public:
     bool put(MDB_dbi dbi, std::string_view key, std::string_view val, unsigned flags = 0);
     // Returns false when the key was absent.
     bool del(MDB_dbi dbi, std::string_view key);
+    // DUPSORT databases: add one value under a key (false if it was there),
+    // remove one value (false if it was not).
+    bool put_dup(MDB_dbi dbi, std::string_view key, std::string_view val);
+    bool del_dup(MDB_dbi dbi, std::string_view key, std::string_view val);
     void commit();
     uint64_t id() const;
     MDB_txn* handle() const { return txn_; }
@@ -99,5 +113,16 @@ std::string resource_key(std::string_view dir, std::string_view type, std::strin
 // so any value can be indexed; the lookup side applies the same rule.
 std::string unique_key(std::string_view dir, std::string_view type, std::string_view attr,
                        std::string_view value);
+// The resource counter of a directory and type in the meta database.
+std::string count_key(std::string_view dir, std::string_view type);
+uint64_t read_count(Txn& txn, const Store& store, std::string_view dir, std::string_view type);
+void add_to_count(Txn& txn, const Store& store, std::string_view dir, std::string_view type,
+                  int64_t delta);
+
+// Keys of the members database.
+std::string members_prefix(std::string_view dir, std::string_view group);
+std::string member_key(std::string_view dir, std::string_view group, std::string_view member);
+std::string member_of_prefix(std::string_view dir, std::string_view member);
+std::string member_of_key(std::string_view dir, std::string_view member, std::string_view group);
 
 }  // namespace scim

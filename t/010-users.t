@@ -97,8 +97,8 @@ $res = $n->scim(GET => '/Users/does-not-exist');
 expect_status($res, 404, 'unknown id');
 $res = $n->scim(GET => '/Nope');
 expect_status($res, 404, 'unknown endpoint');
-$res = $n->scim(GET => '/Groups');
-expect_status($res, 501, 'Groups not implemented yet');
+$res = $n->scim(GET => '/Me');
+expect_status($res, 501, '/Me is not implemented');
 
 # a large body is spooled to a file by nginx and read back
 my $big = { schemas => [$CORE], userName => 'big', title => 'x' x 60000 };

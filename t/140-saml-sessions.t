@@ -247,6 +247,27 @@ sub no_errors {
     no_errors($n, 'eviction');
 }
 
+# --- the SCIM API's response filters and the session share the request ctx --
+
+{
+    my $n = Test::Scim::Nginx->new(
+        http_config => $idp->http_config,
+        config => $idp->locations =~ s{location /scim/v2/ \{ scim_api test; \}}{location /scim/v2/ { scim_api test; client_max_body_size 1k; add_header X-User \$scim_user_id always; }}r,
+    )->start;
+    my $uid = $idp->ensure_user($n, 'alice@example.com');
+    my $cookie = $idp->sign_in($n)->{session};
+    my $res = $n->request(GET => '/scim/v2/Users', headers => { Cookie => $cookie, Authorization => 'Bearer nope' });
+    is($res->{status}, 401, 'a SCIM request with a session cookie and a bad token: 401');
+    is($res->{headers}{'x-user'}, $uid, '$scim_user_id in a SCIM location names the session user');
+    $res = $n->request(POST => '/scim/v2/Users', headers => { Cookie => $cookie, 'Content-Type' => 'application/scim+json' },
+                       body => 'x' x 4096);
+    is($res->{status}, 413, 'nginx refuses a body over client_max_body_size');
+    like($res->{body}, qr/"status":"413"/, 'and the SCIM filter still turns it into a SCIM error')
+        or diag($res->{body});
+    $n->stop;
+    no_errors($n, 'shared ctx', qr/client intended to send too large body|bearer token is not valid/);
+}
+
 # --- just-in-time users are SCIM users; the store keeps no usable cookie ----
 
 {

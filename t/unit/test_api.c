@@ -267,9 +267,14 @@ static const struct {
     { SCIM_METHOD_GET, "/Users/a/b", NULL, 404 },
     { SCIM_METHOD_GET, "/Nope", NULL, 404 },
     { SCIM_METHOD_GET, "", NULL, 404 },
-    { SCIM_METHOD_GET, "/Groups", NULL, 501 },
-    { SCIM_METHOD_PUT, "/Users/x", "application/scim+json", 501 },
-    { SCIM_METHOD_PATCH, "/Users/x", "application/scim+json", 501 },
+    { SCIM_METHOD_GET, "/Me", NULL, 501 },
+    { SCIM_METHOD_GET, "/Groups", NULL, 200 },
+    { SCIM_METHOD_GET, "/Schemas", NULL, 200 },
+    { SCIM_METHOD_GET, "/ResourceTypes/User", NULL, 200 },
+    { SCIM_METHOD_GET, "/ResourceTypes/Nope", NULL, 404 },
+    { SCIM_METHOD_PUT, "/Users/x", "application/scim+json", 400 },  /* "{}" has no schemas */
+    { SCIM_METHOD_PATCH, "/Users/x", "application/scim+json", 404 },
+    { SCIM_METHOD_PUT, "/Users", "application/scim+json", 405 },
     { SCIM_METHOD_DELETE, "/Users", NULL, 405 },
     { SCIM_METHOD_OTHER, "/Users", NULL, 405 },
     { SCIM_METHOD_POST, "/Users", "text/plain", 415 },
@@ -298,10 +303,13 @@ END_TEST
 START_TEST(service_provider_config_is_honest)
 {
     json_t *j = get("/ServiceProviderConfig", NULL, 200);
-    ck_assert(json_is_false(json_object_get(json_object_get(j, "patch"), "supported")));
-    ck_assert(json_is_false(json_object_get(json_object_get(j, "bulk"), "supported")));
-    ck_assert(json_is_false(json_object_get(json_object_get(j, "sort"), "supported")));
-    ck_assert(json_is_false(json_object_get(json_object_get(j, "etag"), "supported")));
+    ck_assert(json_is_true(json_object_get(json_object_get(j, "patch"), "supported")));
+    ck_assert(json_is_true(json_object_get(json_object_get(j, "bulk"), "supported")));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "bulk"), "maxOperations")), 1000);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "bulk"), "maxPayloadSize")), 1048576);
+    ck_assert(json_is_true(json_object_get(json_object_get(j, "sort"), "supported")));
+    ck_assert(json_is_true(json_object_get(json_object_get(j, "etag"), "supported")));
+    ck_assert(json_is_false(json_object_get(json_object_get(j, "changePassword"), "supported")));
     ck_assert(json_is_true(json_object_get(json_object_get(j, "filter"), "supported")));
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "filter"), "maxResults")), 1000);
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(

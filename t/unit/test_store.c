@@ -79,8 +79,81 @@ START_TEST(open_refuses_garbage_and_other_formats)
     mdb_env_close(env);
     rc = scim_store_open(path, 1 << 20, &store, err, sizeof(err));
     ck_assert_msg(rc == SCIM_EFORMAT, "expected SCIM_EFORMAT, got %d (%s)", rc, err);
-    ck_assert_msg(strstr(err, "format 9; this build reads format 1") != NULL, "got \"%s\"", err);
+    ck_assert_msg(strstr(err, "format 9; this build reads format 3") != NULL, "got \"%s\"", err);
     unit_rmdir(path);
+}
+END_TEST
+
+START_TEST(format_1_store_is_reindexed_on_open)
+{
+    /* a store as the first release wrote it: records and userName/externalId
+       entries, no e-mail entries, no index database */
+    char *path = unit_tmpdir(), err[256] = "";
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, resources, unique;
+    const char record[] =
+        "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"id\":\"u-1\","
+        "\"userName\":\"old@example.com\",\"emails\":[{\"value\":\"Old@Example.com\","
+        "\"primary\":true}],\"meta\":{\"resourceType\":\"User\",\"created\":"
+        "\"2026-01-01T00:00:00.000Z\",\"lastModified\":\"2026-01-01T00:00:00.000Z\","
+        "\"version\":\"W/\\\"3\\\"\"}}";
+    char key[64];
+    size_t klen = (size_t) snprintf(key, sizeof(key), "test%cUser%cu-1", 0, 0);
+    MDB_val k = { klen, key }, v = { sizeof(record) - 1, (void *) record };
+    MDB_val fk = { 6, "format" }, fv = { 1, "1" };
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    ck_assert_int_eq(mdb_env_open(env, path, 0, 0600), 0);
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "meta", MDB_CREATE, &meta), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "resources", MDB_CREATE, &resources), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "unique", MDB_CREATE, &unique), 0);
+    ck_assert_int_eq(mdb_put(txn, meta, &fk, &fv, 0), 0);
+    ck_assert_int_eq(mdb_put(txn, resources, &k, &v, 0), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    unit_env_t e;
+    e.path = path;
+    ck_assert_msg(scim_store_open(path, 64 << 20, &e.store, err, sizeof(err)) == SCIM_OK, "%s", err);
+    scim_store_close(e.store);
+    /* reopen the upgraded store the usual way and search the new indexes */
+    char token[SCIM_TOKEN_SIZE], hash[SCIM_TOKEN_HASH_SIZE], file[128];
+    ck_assert_int_eq(scim_store_open(path, 64 << 20, &e.store, err, sizeof(err)), SCIM_OK);
+    scim_directory_new("test", 4, &e.dir, NULL, 0);
+    scim_token_generate(token, sizeof(token), hash, sizeof(hash));
+    snprintf(file, sizeof(file), "%s/token", path);
+    FILE *f = fopen(file, "w");
+    fprintf(f, "%s\n", hash);
+    fclose(f);
+    scim_directory_load_tokens(e.dir, file, NULL, 0);
+    snprintf(e.auth, sizeof(e.auth), "Bearer %s", token);
+
+    scim_response_t resp;
+    scim_store_stat_t st;
+    ck_assert_int_eq(scim_store_stat(e.store, "test", &st), SCIM_OK);
+    ck_assert_uint_eq(st.users, 1);
+    scim_request_t list = unit_request(SCIM_METHOD_GET, "/Users", NULL, NULL, e.auth);
+    json_t *all = unit_call(e.store, e.dir, &list, &resp);
+    ck_assert_int_eq(json_integer_value(json_object_get(all, "totalResults")), 1);
+    json_decref(all);
+    scim_response_free(&resp);
+    scim_request_t find = unit_request(SCIM_METHOD_GET, "/Users",
+                                       "filter=emails.value%20eq%20%22old%40EXAMPLE.com%22", NULL, e.auth);
+    json_t *j = unit_call(e.store, e.dir, &find, &resp);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "totalResults")), 1);
+    json_decref(j);
+    scim_response_free(&resp);
+    /* the primary e-mail is claimed: nobody else may take it */
+    scim_request_t post = unit_request(SCIM_METHOD_POST, "/Users", NULL,
+        "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"x\","
+        "\"emails\":[{\"value\":\"OLD@example.com\",\"primary\":true}]}", e.auth);
+    j = unit_call(e.store, e.dir, &post, &resp);
+    ck_assert_int_eq(resp.status, 409);
+    json_decref(j);
+    scim_response_free(&resp);
+    unit_env_close(&e);
 }
 END_TEST
 
@@ -254,6 +327,7 @@ int main(void)
     tcase_add_test(tc, open_creates_files_and_reopens);
     tcase_add_test(tc, open_refuses_bad_paths_and_sizes);
     tcase_add_test(tc, open_refuses_garbage_and_other_formats);
+    tcase_add_test(tc, format_1_store_is_reindexed_on_open);
     tcase_add_test(tc, access_check_uses_the_worker_user);
     tcase_add_test(tc, records_survive_reopen_and_indexes_follow_deletes);
     tcase_add_test(tc, directories_do_not_see_each_other);

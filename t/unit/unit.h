@@ -107,6 +107,39 @@ static inline void unit_env_close(unit_env_t *env)
     unit_rmdir(env->path);
 }
 
+/*
+ * One request against an open environment; the status must be `status`.
+ * Returns the parsed body (or NULL) and, when etag is not NULL, copies the
+ * ETag (up to 63 bytes) there.
+ */
+static inline json_t *unit_do(unit_env_t *env, scim_method_t method, const char *path,
+                              const char *query, const char *body, int status, char *etag)
+{
+    scim_response_t resp;
+    scim_request_t req = unit_request(method, path, query, body, env->auth);
+    json_t *j = unit_call(env->store, env->dir, &req, &resp);
+    ck_assert_msg(resp.status == status, "%d %s?%s: expected %d, got %d: %.*s", method, path,
+                  query ? query : "", status, resp.status, (int) resp.body_len,
+                  resp.body ? resp.body : "");
+    if (etag) snprintf(etag, 64, "%s", resp.etag ? resp.etag : "");
+    scim_response_free(&resp);
+    return j;
+}
+
+/* Compares a JSON value with expected JSON text, printing both on failure. */
+static inline void unit_json_eq(const json_t *got, const char *want_text, const char *what)
+{
+    json_error_t err;
+    json_t *want = json_loads(want_text, JSON_DECODE_ANY, &err);
+    ck_assert_msg(want != NULL, "%s: bad expected JSON: %s", what, err.text);
+    if (!json_equal((json_t *) got, want)) {
+        char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+        char *w = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS);
+        ck_abort_msg("%s:\nexpected %s\n     got %s", what, w, g);
+    }
+    json_decref(want);
+}
+
 /* Run one Suite and exit with its verdict. */
 static inline int unit_run(Suite *s)
 {

@@ -17,7 +17,7 @@ CXX        ?= g++
 CC         ?= gcc
 
 XML_CFLAGS := $(shell pkg-config --cflags xmlsec1-openssl libxml-2.0 2>/dev/null)
-CORE_LIBS  := -lstdc++ -llmdb -ljansson $(shell pkg-config --libs xmlsec1-openssl 2>/dev/null)
+CORE_LIBS  := -lstdc++ -llmdb -ljansson -lz $(shell pkg-config --libs xmlsec1-openssl 2>/dev/null)
 
 # The core's own flags; nginx's CFLAGS never reach it (and ours never reach
 # nginx's configure, whose auto/cc/conf would drop its -Werror set).
@@ -28,7 +28,7 @@ SCIM_CXXFLAGS += -std=c++17 -fPIC -fvisibility=hidden -fvisibility-inlines-hidde
 CORE_SRCS  := $(wildcard src/*.cpp)
 CORE_OBJS  := $(patsubst src/%.cpp,$(BUILD)/core/%.o,$(CORE_SRCS))
 CORE_LIB   := $(BUILD)/libscimcore.a
-GLUE_SRCS  := $(wildcard ngx_scim_module/*.c ngx_scim_module/*.h) ngx_scim_module/exports.map include/scim.h config
+GLUE_SRCS  := $(wildcard ngx_scim_module/*.c ngx_scim_module/*.h) ngx_scim_module/exports.map include/scim.h include/scim_saml.h config
 MODULE     := $(BUILD)/ngx_http_scim_module.so
 ADMIN      := $(BUILD)/scim-admin
 
@@ -52,7 +52,7 @@ deps-bench:
 
 core: $(CORE_LIB)
 
-$(BUILD)/core/%.o: src/%.cpp $(wildcard src/*.hpp) include/scim.h
+$(BUILD)/core/%.o: src/%.cpp $(wildcard src/*.hpp) include/scim.h include/scim_saml.h
 	@mkdir -p $(@D)
 	$(CXX) $(SCIM_CXXFLAGS) -MMD -c $< -o $@
 
@@ -113,8 +113,11 @@ test: deps-test all unit prove
 run: all
 	tools/run-quickstart
 
+# Benchmarks take the machine's lock: other benchmarks on the same cores
+# would skew both.
 bench: deps-bench all
-	bench/run
+	flock /tmp/scim-bench.lock bench/run
+	flock /tmp/scim-bench.lock bench/saml
 
 clean:
 	rm -rf $(BUILD)

@@ -17,14 +17,10 @@
 
 static void ngx_http_scim_api_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_scim_api_process(ngx_http_request_t *r);
-static ngx_int_t ngx_http_scim_api_body(ngx_http_request_t *r,
-    ngx_str_t *body);
 static ngx_int_t ngx_http_scim_api_base_url(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, ngx_str_t *url);
 static ngx_int_t ngx_http_scim_api_send(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir, scim_response_t *resp);
-static ngx_int_t ngx_http_scim_api_header(ngx_http_request_t *r,
-    char *name, u_char *value, size_t len, ngx_table_elt_t **out);
 static void ngx_http_scim_api_response_cleanup(void *data);
 static ngx_int_t ngx_http_scim_api_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_scim_api_body_filter(ngx_http_request_t *r,
@@ -217,7 +213,7 @@ ngx_http_scim_api_process(ngx_http_request_t *r)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_scim_api_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;
@@ -336,9 +332,6 @@ ngx_http_scim_api_send(ngx_http_request_t *r, ngx_http_scim_directory_t *dir,
 {
     u_char               *p;
     size_t                len;
-    ngx_int_t             rc;
-    ngx_buf_t            *b;
-    ngx_chain_t           out;
     ngx_table_elt_t      *h;
     ngx_http_scim_ctx_t  *ctx;
 
@@ -409,25 +402,43 @@ ngx_http_scim_api_send(ngx_http_request_t *r, ngx_http_scim_directory_t *dir,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (resp->body_len == 0) {
+    return ngx_http_scim_send_body(r, resp->content_type, (u_char *) resp->body,
+                                   resp->body_len);
+}
+
+
+/*
+ * Sends the response whose status and headers are set: a body of a type,
+ * or only the header when len is 0. Shared by every content handler.
+ */
+
+ngx_int_t
+ngx_http_scim_send_body(ngx_http_request_t *r, const char *type, u_char *body,
+    size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    if (len == 0) {
         r->header_only = 1;
         r->headers_out.content_length_n = 0;
 
         return ngx_http_send_header(r);
     }
 
-    r->headers_out.content_type.data = (u_char *) resp->content_type;
-    r->headers_out.content_type.len = ngx_strlen(resp->content_type);
+    r->headers_out.content_type.data = (u_char *) type;
+    r->headers_out.content_type.len = ngx_strlen(type);
     r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_length_n = resp->body_len;
+    r->headers_out.content_length_n = len;
 
     b = ngx_calloc_buf(r->pool);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->pos = (u_char *) resp->body;
-    b->last = b->pos + resp->body_len;
+    b->pos = body;
+    b->last = body + len;
     b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
@@ -445,7 +456,7 @@ ngx_http_scim_api_send(ngx_http_request_t *r, ngx_http_scim_directory_t *dir,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_scim_api_header(ngx_http_request_t *r, char *name, u_char *value,
     size_t len, ngx_table_elt_t **out)
 {

@@ -35,8 +35,6 @@ static char *ngx_http_scim_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_scim_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void ngx_http_scim_directory_cleanup(void *data);
-static void ngx_http_scim_conf_error_at(ngx_conf_t *cf, u_char *file,
-    ngx_uint_t line, const char *fmt, ...);
 
 static ngx_int_t ngx_http_scim_init_process(ngx_cycle_t *cycle);
 static void ngx_http_scim_exit_process(ngx_cycle_t *cycle);
@@ -78,6 +76,34 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       0,
       NULL },
 
+    { ngx_string("scim_saml_acs"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_saml_location,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_SCIM_SAML_ACS,
+      NULL },
+
+    { ngx_string("scim_saml_login"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_saml_location,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_SCIM_SAML_LOGIN,
+      NULL },
+
+    { ngx_string("scim_saml_metadata"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_saml_location,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_SCIM_SAML_METADATA,
+      NULL },
+
+    { ngx_string("scim_saml_logout"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_scim_saml_location,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_SCIM_SAML_LOGOUT,
+      NULL },
+
       ngx_null_command
 };
 
@@ -85,7 +111,8 @@ static ngx_command_t  ngx_http_scim_commands[] = {
 /*
  * Directives inside "scim_directory NAME { ... }". The block is parsed by a
  * custom handler (as "types" and "map" are), so these get the directory as
- * their conf and reuse nginx's argument-count flags.
+ * their conf and reuse nginx's argument-count flags; on|off directives are
+ * TAKE1 here, and ngx_conf_set_flag_slot() checks the value.
  */
 
 static ngx_command_t  ngx_http_scim_directory_commands[] = {
@@ -95,6 +122,148 @@ static ngx_command_t  ngx_http_scim_directory_commands[] = {
       ngx_http_scim_token_file,
       0,
       0,
+      NULL },
+
+    /* the SAML Service Provider (ngx_http_scim_saml.c) */
+
+    { ngx_string("idp_metadata"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_file,
+      0,
+      NGX_HTTP_SCIM_SAML_IDP_METADATA,
+      NULL },
+
+    { ngx_string("idp_cert"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_file,
+      0,
+      NGX_HTTP_SCIM_SAML_IDP_CERT,
+      NULL },
+
+    { ngx_string("sp_key"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_file,
+      0,
+      NGX_HTTP_SCIM_SAML_SP_KEY,
+      NULL },
+
+    { ngx_string("sp_cert"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_file,
+      0,
+      NGX_HTTP_SCIM_SAML_SP_CERT,
+      NULL },
+
+    { ngx_string("idp_entity_id"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_option,
+      0,
+      SCIM_SAML_IDP_ENTITY_ID,
+      NULL },
+
+    { ngx_string("idp_sso_url"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_option,
+      0,
+      SCIM_SAML_IDP_SSO_URL,
+      NULL },
+
+    { ngx_string("idp_slo_url"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_option,
+      0,
+      SCIM_SAML_IDP_SLO_URL,
+      NULL },
+
+    { ngx_string("sp_entity_id"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_option,
+      0,
+      SCIM_SAML_SP_ENTITY_ID,
+      NULL },
+
+    { ngx_string("sp_acs_url"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_option,
+      0,
+      SCIM_SAML_SP_ACS_URL,
+      NULL },
+
+    { ngx_string("sp_slo_url"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_option,
+      0,
+      SCIM_SAML_SP_SLO_URL,
+      NULL },
+
+    { ngx_string("login_attribute"),
+      NGX_CONF_TAKE1,
+      ngx_http_scim_saml_option,
+      0,
+      SCIM_SAML_LOGIN_ATTRIBUTE,
+      NULL },
+
+    { ngx_string("clock_skew"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_scim_directory_t, clock_skew),
+      NULL },
+
+    { ngx_string("session_idle"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_scim_directory_t, session_idle),
+      NULL },
+
+    { ngx_string("session_lifetime"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      0,
+      offsetof(ngx_http_scim_directory_t, session_lifetime),
+      NULL },
+
+    { ngx_string("max_response_size"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      0,
+      offsetof(ngx_http_scim_directory_t, max_response_size),
+      NULL },
+
+    { ngx_string("session_cookie"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      0,
+      offsetof(ngx_http_scim_directory_t, cookie_name),
+      NULL },
+
+    { ngx_string("session_cookie_secure"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_scim_directory_t, cookie_secure),
+      NULL },
+
+    { ngx_string("idp_initiated"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_scim_directory_t, idp_initiated),
+      NULL },
+
+    { ngx_string("jit"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_scim_directory_t, jit),
+      NULL },
+
+    { ngx_string("allow_sha1"),
+      NGX_CONF_TAKE1,
+      ngx_conf_set_flag_slot,
+      0,
+      offsetof(ngx_http_scim_directory_t, allow_sha1),
       NULL },
 
       ngx_null_command
@@ -158,7 +327,23 @@ ngx_module_t  ngx_http_scim_store_module = {
 static ngx_http_variable_t  ngx_http_scim_vars[] = {
 
     { ngx_string("scim_generation"), NULL,
-      ngx_http_scim_generation_variable, 0,
+      ngx_http_scim_zone_variable, NGX_HTTP_SCIM_ZONE_GENERATION,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_zone_entries"), NULL,
+      ngx_http_scim_zone_variable, NGX_HTTP_SCIM_ZONE_ENTRIES,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_zone_evictions"), NULL,
+      ngx_http_scim_zone_variable, NGX_HTTP_SCIM_ZONE_EVICTIONS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_user_id"), NULL,
+      ngx_http_scim_session_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_session_expires"), NULL,
+      ngx_http_scim_session_variable, 1,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -184,6 +369,8 @@ ngx_http_scim_create_main_conf(ngx_conf_t *cf)
      */
 
     smcf->store_max_size = NGX_CONF_UNSET_SIZE;
+
+    ngx_queue_init(&smcf->saml_pending);
 
     if (ngx_array_init(&smcf->directories, cf->pool, 4,
                        sizeof(ngx_http_scim_directory_t *))
@@ -226,6 +413,10 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_uint_t                   i;
     ngx_http_scim_directory_t  **dirs;
     ngx_http_scim_main_conf_t   *smcf;
+
+    if (ngx_http_scim_saml_merge(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     /*
      * "scim_api" names a directory that may be declared further down the
@@ -387,6 +578,8 @@ ngx_http_scim_directory_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     dir->file = cf->conf_file->file.name.data;
     dir->line = cf->conf_file->line;
 
+    ngx_http_scim_saml_directory_init(dir);
+
     cln = ngx_pool_cleanup_add(cf->pool, 0);
     if (cln == NULL) {
         return NGX_CONF_ERROR;
@@ -429,7 +622,7 @@ ngx_http_scim_directory_block(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_scim_saml_directory_done(cf, dir);
 }
 
 
@@ -588,7 +781,7 @@ ngx_http_scim_directory_cleanup(void *data)
  * rather than at the place parsing has reached when the check can run.
  */
 
-static void
+void
 ngx_http_scim_conf_error_at(ngx_conf_t *cf, u_char *file, ngx_uint_t line,
     const char *fmt, ...)
 {

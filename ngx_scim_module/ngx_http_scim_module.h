@@ -16,13 +16,58 @@
 #include <ngx_http.h>
 
 #include <scim.h>
+#include <scim_saml.h>
+
+
+/* bumped whenever ngx_http_scim_shctx_t changes: a zone kept across a
+ * reload by a build with another layout is refused */
+#define NGX_HTTP_SCIM_ZONE_LAYOUT    2
 
 
 typedef struct {
     /* committed SCIM writes since the zone was created, all workers */
     ngx_atomic_t                 generation;
     time_t                       created;
+
+    /* the keyed store (ngx_http_scim_kv.c) */
+    ngx_uint_t                   layout;
+    ngx_rbtree_t                 rbtree;
+    ngx_rbtree_node_t            sentinel;
+    ngx_queue_t                  queue;        /* LRU, most recent first */
+    time_t                       fail_time;    /* last "zone full" log */
+    ngx_uint_t                   entries;
+    ngx_uint_t                   evictions;
 } ngx_http_scim_shctx_t;
+
+
+/* the counters of ngx_http_scim_zone_variable() */
+#define NGX_HTTP_SCIM_ZONE_GENERATION  0
+#define NGX_HTTP_SCIM_ZONE_ENTRIES     1
+#define NGX_HTTP_SCIM_ZONE_EVICTIONS   2
+
+
+/* namespaces of the keyed store; issue 5 adds access decisions */
+#define NGX_HTTP_SCIM_KV_SESSION     1
+#define NGX_HTTP_SCIM_KV_REQUEST     2
+#define NGX_HTTP_SCIM_KV_REPLAY      3
+
+/* put: keep a live entry and return NGX_DECLINED */
+#define NGX_HTTP_SCIM_KV_ADD         0x01
+/* get: delete the entry after reading it (single use) */
+#define NGX_HTTP_SCIM_KV_TAKE        0x02
+
+
+/* the SAML location kinds (ngx_http_scim_saml.c) */
+#define NGX_HTTP_SCIM_SAML_ACS       1
+#define NGX_HTTP_SCIM_SAML_LOGIN     2
+#define NGX_HTTP_SCIM_SAML_METADATA  3
+#define NGX_HTTP_SCIM_SAML_LOGOUT    4
+
+/* what ngx_http_scim_saml_file() loads */
+#define NGX_HTTP_SCIM_SAML_IDP_METADATA  0
+#define NGX_HTTP_SCIM_SAML_IDP_CERT      1
+#define NGX_HTTP_SCIM_SAML_SP_KEY        2
+#define NGX_HTTP_SCIM_SAML_SP_CERT       3
 
 
 typedef struct {
@@ -37,6 +82,22 @@ typedef struct {
     ngx_str_t                    token_file;
     u_char                      *file;
     ngx_uint_t                   line;
+
+    /* the SAML Service Provider; NULL while no IdP setting is given */
+    scim_saml_sp_t              *saml;
+    u_char                      *saml_file;
+    ngx_uint_t                   saml_line;
+    ngx_str_t                    acs_path;      /* the path of sp_acs_url */
+    time_t                       clock_skew;
+    time_t                       session_idle;
+    time_t                       session_lifetime;
+    size_t                       max_response_size;
+    ngx_flag_t                   idp_initiated;
+    ngx_flag_t                   jit;
+    ngx_flag_t                   allow_sha1;
+    ngx_str_t                    cookie_name;
+    ngx_str_t                    request_cookie; /* cookie_name + "_req" */
+    ngx_flag_t                   cookie_secure;
 } ngx_http_scim_directory_t;
 
 
@@ -47,6 +108,11 @@ typedef struct {
     ngx_uint_t                   store_line;
     ngx_shm_zone_t              *shm_zone;
     ngx_array_t                  directories;   /* ngx_http_scim_directory_t * */
+
+    /* this worker's logins waiting for the group commit (saml.c) */
+    ngx_queue_t                  saml_pending;
+    ngx_uint_t                   saml_npending;
+    ngx_event_t                  saml_commit;
 } ngx_http_scim_main_conf_t;
 
 
@@ -56,7 +122,19 @@ typedef struct {
     ngx_str_t                    api_base;      /* location prefix, no "/" at end */
     u_char                      *api_file;
     ngx_uint_t                   api_line;
+
+    ngx_http_scim_directory_t   *saml;
+    ngx_str_t                    saml_name;
+    ngx_uint_t                   saml_endpoint;
+    ngx_str_t                    saml_location;  /* prefix or exact name */
+    ngx_uint_t                   saml_exact;
+    u_char                      *saml_file;
+    ngx_uint_t                   saml_line;
 } ngx_http_scim_loc_conf_t;
+
+
+/* the request's SAML session, looked up once (ngx_http_scim_saml.c) */
+typedef struct ngx_http_scim_saml_ctx_s  ngx_http_scim_saml_ctx_t;
 
 
 /* per request: whether the response is ours, or nginx's to be rewritten */
@@ -64,15 +142,51 @@ typedef struct {
     unsigned                     ours:1;
     unsigned                     replaced:1;
     ngx_buf_t                   *error;
+    ngx_http_scim_saml_ctx_t    *saml;
 } ngx_http_scim_ctx_t;
 
 
 char *ngx_http_scim_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_scim_api_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_scim_api_init_filters(ngx_conf_t *cf);
+ngx_int_t ngx_http_scim_api_body(ngx_http_request_t *r, ngx_str_t *body);
+ngx_int_t ngx_http_scim_api_header(ngx_http_request_t *r, char *name,
+    u_char *value, size_t len, ngx_table_elt_t **out);
+ngx_int_t ngx_http_scim_send_body(ngx_http_request_t *r, const char *type,
+    u_char *body, size_t len);
 void ngx_http_scim_zone_changed(ngx_http_scim_main_conf_t *smcf);
-ngx_int_t ngx_http_scim_generation_variable(ngx_http_request_t *r,
+ngx_int_t ngx_http_scim_zone_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+void ngx_http_scim_conf_error_at(ngx_conf_t *cf, u_char *file,
+    ngx_uint_t line, const char *fmt, ...);
+
+void ngx_http_scim_kv_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+ngx_int_t ngx_http_scim_kv_put(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
+    ngx_str_t *key, ngx_str_t *value, int64_t expires, int64_t cap,
+    ngx_uint_t flags);
+ngx_int_t ngx_http_scim_kv_get(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
+    ngx_str_t *key, ngx_str_t *value, int64_t refresh, int64_t *expires,
+    ngx_uint_t flags);
+ngx_int_t ngx_http_scim_kv_delete(ngx_shm_zone_t *shm_zone, ngx_uint_t ns,
+    ngx_str_t *key);
+int64_t ngx_http_scim_now_ms(void);
+
+char *ngx_http_scim_saml_option(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_saml_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_saml_location(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_scim_saml_directory_init(ngx_http_scim_directory_t *dir);
+char *ngx_http_scim_saml_directory_done(ngx_conf_t *cf,
+    ngx_http_scim_directory_t *dir);
+char *ngx_http_scim_saml_merge(ngx_conf_t *cf,
+    ngx_http_scim_loc_conf_t *conf);
+ngx_int_t ngx_http_scim_session_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_scim_saml_request_session(ngx_http_request_t *r,
+    ngx_http_scim_directory_t **dir, ngx_str_t *user_id, int64_t *expires);
 
 
 extern ngx_module_t        ngx_http_scim_module;

@@ -16,6 +16,8 @@
 
 
 static ngx_int_t ngx_http_scim_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+static ngx_int_t ngx_http_scim_check_layout(ngx_shm_zone_t *shm_zone,
+    ngx_http_scim_zone_ctx_t *ctx);
 
 
 static ngx_int_t
@@ -32,7 +34,7 @@ ngx_http_scim_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         ctx->sh = octx->sh;
         ctx->shpool = octx->shpool;
 
-        return NGX_OK;
+        return ngx_http_scim_check_layout(shm_zone, ctx);
     }
 
     ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -40,7 +42,7 @@ ngx_http_scim_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     if (shm_zone->shm.exists) {
         ctx->sh = ctx->shpool->data;
 
-        return NGX_OK;
+        return ngx_http_scim_check_layout(shm_zone, ctx);
     }
 
     ctx->sh = ngx_slab_alloc(ctx->shpool, sizeof(ngx_http_scim_shctx_t));
@@ -52,6 +54,15 @@ ngx_http_scim_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->sh->generation = 0;
     ctx->sh->created = ngx_time();
+    ctx->sh->layout = NGX_HTTP_SCIM_ZONE_LAYOUT;
+    ctx->sh->fail_time = 0;
+    ctx->sh->entries = 0;
+    ctx->sh->evictions = 0;
+
+    ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
+                    ngx_http_scim_kv_rbtree_insert_value);
+
+    ngx_queue_init(&ctx->sh->queue);
 
     len = sizeof(" in scim zone \"\"") + shm_zone->shm.name.len;
 
@@ -64,6 +75,27 @@ ngx_http_scim_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                 &shm_zone->shm.name);
 
     ctx->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A zone kept across a reload was laid out by the build that created it;
+ * a module built with another layout must not read it.
+ */
+
+static ngx_int_t
+ngx_http_scim_check_layout(ngx_shm_zone_t *shm_zone,
+    ngx_http_scim_zone_ctx_t *ctx)
+{
+    if (ctx->sh->layout != NGX_HTTP_SCIM_ZONE_LAYOUT) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "scim zone \"%V\" was created by another build of the "
+                      "module: restart nginx, or rename or resize the zone",
+                      &shm_zone->shm.name);
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
@@ -160,11 +192,19 @@ ngx_http_scim_zone_changed(ngx_http_scim_main_conf_t *smcf)
 }
 
 
+/*
+ * $scim_generation, $scim_zone_entries (live entries of the keyed store)
+ * and $scim_zone_evictions (entries evicted before their time: the zone is
+ * too small when this grows). The counters are words read without the
+ * lock: a statistic may be a request old.
+ */
+
 ngx_int_t
-ngx_http_scim_generation_variable(ngx_http_request_t *r,
+ngx_http_scim_zone_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     u_char                     *p;
+    ngx_uint_t                  n;
     ngx_http_scim_zone_ctx_t   *ctx;
     ngx_http_scim_main_conf_t  *smcf;
 
@@ -182,7 +222,21 @@ ngx_http_scim_generation_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    v->len = ngx_sprintf(p, "%uA", ctx->sh->generation) - p;
+    switch (data) {
+
+    case NGX_HTTP_SCIM_ZONE_GENERATION:
+        n = ctx->sh->generation;
+        break;
+
+    case NGX_HTTP_SCIM_ZONE_ENTRIES:
+        n = ctx->sh->entries;
+        break;
+
+    default: /* NGX_HTTP_SCIM_ZONE_EVICTIONS */
+        n = ctx->sh->evictions;
+    }
+
+    v->len = ngx_sprintf(p, "%ui", n) - p;
     v->valid = 1;
     v->no_cacheable = 1;
     v->not_found = 0;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "scim.h"
+#include "scim_saml.h"
 
 extern "C" const char* scim_strerror(int err) noexcept {
     switch (err) {
@@ -23,6 +24,20 @@ extern "C" const char* scim_strerror(int err) noexcept {
             return "store not writable by the worker user";
         case SCIM_ENOTFOUND:
             return "not found";
+        case SCIM_SAML_EINVALID:
+            return "the SAML message failed a security check";
+        case SCIM_SAML_EMALFORMED:
+            return "not a SAML message";
+        case SCIM_SAML_ETOOBIG:
+            return "the SAML message is too large";
+        case SCIM_SAML_EREPLAY:
+            return "the SAML assertion was already used";
+        case SCIM_SAML_ENOUSER:
+            return "no provisioned user matches the login";
+        case SCIM_SAML_EINACTIVE:
+            return "the user is deactivated";
+        case SCIM_SAML_EEXPIRED:
+            return "the session expired";
         default:
             break;
     }

@@ -267,7 +267,10 @@ extern "C" int scim_store_open(const char* path, size_t max_size, scim_store_t**
                    {"resources", &store->resources, 0},
                    {"unique", &store->unique, 0},
                    {"index", &store->index, MDB_DUPSORT},
-                   {"members", &store->members, 0}};
+                   {"members", &store->members, 0},
+                   {"sessions", &store->sessions, 0},
+                   {"replay", &store->replay, 0},
+                   {"expiry", &store->expiry, 0}};
         for (auto& d : dbs) {
             rc = mdb_dbi_open(txn.handle(), d.name, MDB_CREATE | d.flags, d.dbi);
             if (rc != 0) {

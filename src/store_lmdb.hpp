@@ -13,6 +13,8 @@
 //              dir \0 "M" \0 member \0 group  -> ""   (the reverse direction)
 // Membership lives outside the group's record so that adding or removing
 // a member costs the change, never the group's size.
+//   sessions, replay, expiry: SAML sessions, assertion replay records and
+//              their expiry index (layout in saml_session.cpp)
 #pragma once
 
 #include <lmdb.h>
@@ -29,6 +31,9 @@ struct scim_store_s {
     MDB_dbi unique = 0;
     MDB_dbi index = 0;
     MDB_dbi members = 0;
+    MDB_dbi sessions = 0;
+    MDB_dbi replay = 0;
+    MDB_dbi expiry = 0;
     // A reset read-only transaction kept for mdb_txn_renew(): a renew costs a
     // fraction of a fresh mdb_txn_begin() on the read path.
     MDB_txn* idle_reader = nullptr;

@@ -10,6 +10,7 @@ use File::Temp qw(tempdir);
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Test::Scim::Nginx;
+use Test::Scim::Saml;
 
 my $root = Test::Scim::Nginx::repo_root();
 my $nginx = Test::Scim::Nginx::binary();
@@ -35,6 +36,16 @@ sub prefix_for {
         my $t = `$admin token $p/conf/$f`;
         chomp $t;
         $tokens{$f} = $t;
+    }
+    # every IdP metadata file, IdP certificate and SP key pair an example
+    # names, made for the test (openssl CLI)
+    if ($conf =~ /^\s*(idp_metadata|idp_cert|sp_key|sp_cert)\s/m) {
+        my $idp = Test::Scim::Saml->new;
+        my %source = (idp_metadata => $idp->metadata, idp_cert => $idp->file('idp.crt'),
+                      sp_key => $idp->file('sp.key'), sp_cert => $idp->file('sp.crt'));
+        while ($conf =~ /^\s*(idp_metadata|idp_cert|sp_key|sp_cert)\s+(\S+);/mg) {
+            system('cp', $source{$1}, "$p/conf/$2") == 0 or die "cp $source{$1}: $?";
+        }
     }
     if ($> == 0) {
         my (undef, undef, $uid, $gid) = getpwnam('nobody');

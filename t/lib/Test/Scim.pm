@@ -36,8 +36,8 @@ use File::Basename qw(dirname);
 use JSON::PP ();
 use Test::Scim::Nginx;
 
-our @EXPORT = qw(run_blocks json_subset default_http_config default_config
-                 repo_root);
+our @EXPORT = qw(run_blocks run_saml_blocks json_subset default_http_config
+                 default_config repo_root);
 
 sub json_subset ($$;$);
 
@@ -115,6 +115,18 @@ sub check_log_like ($$$) {
 sub run_blocks () {
     for my $block (blocks()) {
         run_block($block);
+    }
+}
+
+# SAML ACS blocks: each signs a fresh response with the xmlsec1 CLI and
+# posts it (sections in Test::Scim::Saml::run_block).
+sub run_saml_blocks ($) {
+    my $idp = shift;
+    # The number of checks depends on the sections; Test::Base wants a plan.
+    Test::More::plan('no_plan');
+    for my $block (blocks()) {
+        eval { $idp->run_block($block); 1 }
+            or Test::More::fail($block->name . " - ran to its end") && Test::More::diag($@);
     }
 }
 

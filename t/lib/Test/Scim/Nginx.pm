@@ -16,7 +16,9 @@ use Time::HiRes qw(sleep time);
 my @instances;
 
 END {
-    # Whatever a failing test left running is stopped here, by its PID.
+    # Whatever a failing test left running is stopped here, by its PID;
+    # waitpid() must not turn the test's exit status into a success.
+    local $?;
     $_->stop for grep { $_->{pid} } @instances;
 }
 
@@ -76,10 +78,15 @@ sub token { $_[0]{token} }
 sub token_file { "$_[0]{prefix}/conf/test.token" }
 sub pid { $_[0]{pid} }
 
+# More $TEST_NGINX_* variables for section values and configs (a test file
+# sets e.g. $Test::Scim::Nginx::VARS{TEST_NGINX_SAML} to its fixtures).
+our %VARS;
+
 sub expand {
     my ($self, $text) = @_;
     return $text unless defined $text;
     my %v = (
+        %VARS,
         TEST_NGINX_PORT       => $self->port,
         TEST_NGINX_PREFIX     => $self->prefix,
         TEST_NGINX_TOKEN      => $self->token,

@@ -279,6 +279,9 @@ typedef struct {
     char        *location;
     /** weak entity tag (W/"..."), NUL-terminated, or NULL */
     char        *etag;
+    /** for a 405: the methods the resource allows ("GET, HEAD, POST"),
+     *  NUL-terminated, or NULL */
+    char        *allow;
     unsigned     headers;
     /** 1 when the request committed a change to the store */
     unsigned     changed;

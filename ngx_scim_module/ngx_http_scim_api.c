@@ -374,6 +374,14 @@ ngx_http_scim_api_send(ngx_http_request_t *r, ngx_http_scim_directory_t *dir,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (resp->allow
+        && ngx_http_scim_api_header(r, "Allow", (u_char *) resp->allow,
+                                    ngx_strlen(resp->allow), NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (resp->headers & SCIM_HEADER_WWW_AUTHENTICATE) {
         len = sizeof("Bearer realm=\"\"") - 1 + dir->name.len;
 

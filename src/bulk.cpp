@@ -2,6 +2,8 @@
 // request of its own and commits on its own; "bulkId:" references are
 // resolved to the ids earlier operations created, in whatever order the
 // references allow.
+#include <lmdb.h>
+
 #include <map>
 #include <optional>
 #include <vector>
@@ -103,6 +105,12 @@ Json error_entry(const Operation& op, int status, const char* scim_type, const s
     return e;
 }
 
+// The endpoint a path names, as dispatch() reads it ("//Bulk/" is "Bulk").
+std::string_view first_segment(std::string_view path) {
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    return path.substr(0, path.find('/'));
+}
+
 Operation parse_operation(const json_t* o, size_t n) {
     Operation op;
     const json_t* m = object_get_ci(o, "method");
@@ -131,7 +139,7 @@ Operation parse_operation(const json_t* o, size_t n) {
         op.syntax_error = format("operation %zu: a POST needs a \"bulkId\"", n);
     else if (op.method != SCIM_METHOD_DELETE && !json_is_object(op.data.get()))
         op.syntax_error = format("operation %zu: \"data\" must be an object", n);
-    else if (iequals(op.path.substr(1, 4), "Bulk"))
+    else if (iequals(first_segment(op.path), "Bulk"))
         op.syntax_error = format("operation %zu: a bulk request cannot contain another", n);
     if (!op.syntax_error.empty()) op.method_text = op.method_text.empty() ? "?" : op.method_text;
     return op;
@@ -240,10 +248,18 @@ void bulk(Context& ctx) {
             scim_response_t out{};
             try {
                 Context sub_ctx{ctx.store, ctx.dir, sub, &out, ctx.base_url};
+                // Every operation gets its own result, a store failure
+                // included: operations before it have committed, and the
+                // client must learn which.
                 try {
                     dispatch(sub_ctx);
                 } catch (const ScimError& e) {
                     respond_error(&out, e.status, e.scim_type, e.detail);
+                } catch (const StoreError& e) {
+                    respond_error(&out, e.code == MDB_MAP_FULL ? 507 : 500, nullptr,
+                                  e.code == MDB_MAP_FULL
+                                      ? "the store is full: raise max_size of scim_store"
+                                      : std::string("the store failed: ") + e.what());
                 }
             } catch (...) {
                 scim_response_free(&out);
@@ -251,9 +267,14 @@ void bulk(Context& ctx) {
             }
             ctx.resp->changed |= out.changed;
             progress = true;
+            // RFC 7644 §3.7: every result has a location but a failed POST's.
+            std::string location = out.location ? std::string(out.location)
+                                                 : std::string(ctx.base_url) + path;
             if (out.status >= 400) {
                 Json err = take(json_loadb(out.body, out.body_len, 0, nullptr));
                 op.result = entry(op);
+                if (op.method != SCIM_METHOD_POST)
+                    json_object_set_new(op.result.get(), "location", json_string(location.c_str()));
                 json_object_set_new(op.result.get(), "status",
                                     json_string(std::to_string(out.status).c_str()));
                 if (err) json_object_set(op.result.get(), "response", err.get());
@@ -261,10 +282,7 @@ void bulk(Context& ctx) {
                 if (fail_on_errors > 0 && errors >= fail_on_errors) stopped = true;
             } else {
                 op.result = entry(op);
-                std::string location = out.location ? std::string(out.location)
-                                                     : std::string(ctx.base_url) + path;
-                if (op.method != SCIM_METHOD_DELETE)
-                    json_object_set_new(op.result.get(), "location", json_string(location.c_str()));
+                json_object_set_new(op.result.get(), "location", json_string(location.c_str()));
                 if (out.etag) json_object_set_new(op.result.get(), "version", json_string(out.etag));
                 json_object_set_new(op.result.get(), "status",
                                     json_string(std::to_string(out.status).c_str()));

@@ -145,6 +145,13 @@ json_t* resource_type_json(const ResourceType& rt, std::string_view base_url) {
     return o;
 }
 
+// RFC 7644 §4: a filter on a discovery endpoint is answered 403, so that a
+// client cannot believe its conditions were applied.
+void refuse_filter(const Context& ctx) {
+    if (parse_list_query(ctx.query()).has_filter)
+        fail(403, nullptr, "discovery endpoints do not filter");
+}
+
 void respond_list(Context& ctx, json_t* resources) {
     Json list = take(json_object());
     json_object_set_new(list.get(), "schemas", schemas_array(kListResponseUrn));
@@ -158,6 +165,7 @@ void respond_list(Context& ctx, json_t* resources) {
 }  // namespace
 
 void service_provider_config(Context& ctx) {
+    refuse_filter(ctx);
     Json spc = take(json_object());
     json_object_set_new(spc.get(), "schemas", schemas_array(kServiceProviderConfigUrn));
     json_object_set_new(spc.get(), "patch", supported(true));
@@ -187,6 +195,7 @@ void service_provider_config(Context& ctx) {
 }
 
 void schemas_list(Context& ctx) {
+    refuse_filter(ctx);
     json_t* all = json_array();
     for (const Schema* s : kSchemas) json_array_append_new(all, schema_json(*s, ctx.base_url));
     respond_list(ctx, all);
@@ -204,6 +213,7 @@ void schemas_get(Context& ctx, std::string_view id) {
 }
 
 void resource_types_list(Context& ctx) {
+    refuse_filter(ctx);
     json_t* all = json_array();
     for (const ResourceType* rt : kResourceTypes)
         json_array_append_new(all, resource_type_json(*rt, ctx.base_url));

@@ -18,6 +18,9 @@ struct AttrPath {
     std::string attr;
     std::string sub;
     size_t position = 0;  // 1-based, for error messages
+    // Bound leniently to a type that lacks the attribute (a search across
+    // resource types): the attribute is unassigned for that type.
+    bool unknown = false;
     // Filled by bind_filter():
     const Schema* extension = nullptr;  // the attribute lives in an extension object
     const Attribute* attribute = nullptr;
@@ -45,6 +48,9 @@ AttrPath parse_attr_path(std::string_view text, const char* scim_type);
 // comparison makes sense for the attribute's type (RFC 7644: gt/lt on a
 // boolean or binary attribute is invalidFilter). Throws ScimError.
 void bind_filter(Filter& filter, const ResourceType& rt);
+// The same, but an attribute the type does not define binds as unknown
+// (always unassigned) instead of failing; for /.search across types.
+void bind_filter_lenient(Filter& filter, const ResourceType& rt);
 // The same for the filter inside "attr[...]", relative to `parent`.
 void bind_value_filter(Filter& filter, const ResourceType& rt, const Attribute& parent);
 // Resolves an attribute path alone; throws ScimError 400 `scim_type`

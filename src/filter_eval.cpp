@@ -32,6 +32,9 @@ const Attribute* target(const AttrPath& p) {
 }
 
 void check_comparison(const Filter& f) {
+    if (f.path.unknown) return;
+    // "pr" applies to complex attributes too: present when not empty.
+    if (f.op == FilterOp::Pr) return;
     const Attribute* t = target(f.path);
     if (t == nullptr || t->type == Type::Complex)
         invalid(f.path, "\"" + written(f.path) + "\" is complex: compare one of its sub-attributes");
@@ -104,25 +107,40 @@ void bind_path(AttrPath& p, const ResourceType& rt, const Attribute* parent,
     }
 }
 
-void bind(Filter& f, const ResourceType& rt, const Attribute* parent) {
+// Binds a path; with `lenient`, an attribute the type does not define is
+// marked unknown instead of failing.
+bool bind_or_mark(AttrPath& p, const ResourceType& rt, const Attribute* parent, bool lenient) {
+    if (!lenient) {
+        bind_path(p, rt, parent);
+        return true;
+    }
+    try {
+        bind_path(p, rt, parent);
+        return true;
+    } catch (const ScimError&) {
+        p.unknown = true;
+        return false;
+    }
+}
+
+void bind(Filter& f, const ResourceType& rt, const Attribute* parent, bool lenient) {
     switch (f.kind) {
         case Filter::Kind::And:
         case Filter::Kind::Or:
-            bind(*f.left, rt, parent);
-            bind(*f.right, rt, parent);
+            bind(*f.left, rt, parent, lenient);
+            bind(*f.right, rt, parent, lenient);
             return;
         case Filter::Kind::Not:
-            bind(*f.left, rt, parent);
+            bind(*f.left, rt, parent, lenient);
             return;
         case Filter::Kind::ValuePath:
-            bind_path(f.path, rt, nullptr);
+            if (!bind_or_mark(f.path, rt, nullptr, lenient)) return;
             if (f.path.attribute->type != Type::Complex)
                 invalid(f.path, "\"" + written(f.path) + "\" has no sub-attributes to filter on");
-            bind(*f.left, rt, f.path.attribute);
+            bind(*f.left, rt, f.path.attribute, false);
             return;
         case Filter::Kind::Compare:
-            bind_path(f.path, rt, parent);
-            check_comparison(f);
+            if (bind_or_mark(f.path, rt, parent, lenient)) check_comparison(f);
             return;
     }
 }
@@ -235,6 +253,7 @@ bool matches(const Filter& f, const json_t* scope, const DerivedAttributes* d) {
         case Filter::Kind::Or: return matches(*f.left, scope, d) || matches(*f.right, scope, d);
         case Filter::Kind::Not: return !matches(*f.left, scope, d);
         case Filter::Kind::ValuePath: {
+            if (f.path.unknown) return false;
             const Filter& inner = *f.left;
             if (inner.kind == Filter::Kind::Compare &&
                 strcmp(inner.path.sub_attribute->name, "value") == 0 &&
@@ -254,6 +273,14 @@ bool matches(const Filter& f, const json_t* scope, const DerivedAttributes* d) {
         case Filter::Kind::Compare:
             break;
     }
+    // An attribute the resource type does not have is unassigned.
+    if (f.path.unknown) return f.op == FilterOp::Ne || (f.op == FilterOp::Eq && json_is_null(f.value.get()));
+    if (f.op == FilterOp::Pr && f.path.attribute && f.path.attribute->type == Type::Complex &&
+        !f.path.sub_attribute) {
+        Json holder;
+        const json_t* v = attribute_value(f.path, scope, d, &holder);
+        return v && present(v);
+    }
     if (f.path.attribute && f.path.attribute->type == Type::Complex &&
         strcmp(target(f.path)->name, "value") == 0 && derived_value_eq(f.path, scope, d, f))
         return d->has_value(f.path.attribute->name, str_view(f.value.get()));
@@ -272,18 +299,27 @@ bool matches(const Filter& f, const json_t* scope, const DerivedAttributes* d) {
         for (const json_t* v : values) any = any || present(v);
         return f.op == FilterOp::Eq ? !any : any;
     }
-    FilterOp op = f.op == FilterOp::Ne ? FilterOp::Eq : f.op;
+    // A multi-valued attribute matches when any of its values does
+    // (RFC 7644 §3.4.2.2), "ne" included; an unassigned one is "ne" all.
+    if (f.op == FilterOp::Ne) {
+        if (values.empty()) return true;
+        for (const json_t* v : values)
+            if (!compare_one(v, FilterOp::Eq, lit, t)) return true;
+        return false;
+    }
     bool any = false;
-    for (const json_t* v : values) any = any || compare_one(v, op, lit, t);
-    return f.op == FilterOp::Ne ? !any : any;
+    for (const json_t* v : values) any = any || compare_one(v, f.op, lit, t);
+    return any;
 }
 
 }  // namespace
 
-void bind_filter(Filter& filter, const ResourceType& rt) { bind(filter, rt, nullptr); }
+void bind_filter(Filter& filter, const ResourceType& rt) { bind(filter, rt, nullptr, false); }
+
+void bind_filter_lenient(Filter& filter, const ResourceType& rt) { bind(filter, rt, nullptr, true); }
 
 void bind_value_filter(Filter& filter, const ResourceType& rt, const Attribute& parent) {
-    bind(filter, rt, &parent);
+    bind(filter, rt, &parent, false);
 }
 
 void bind_attr_path(AttrPath& path, const ResourceType& rt, const char* scim_type) {

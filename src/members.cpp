@@ -80,8 +80,16 @@ size_t append_members(Txn& txn, const Store& store, const Directory& dir, std::s
     std::string prefix = members_prefix(dir.name, group);
     PrefixCursor c(txn, store.members, prefix);
     while (c.next()) {
+        std::string_view kind = c.value(), id = c.key().substr(prefix.size());
+        // display: a group's displayName, a user's displayName or userName.
+        std::string_view record;
+        std::string display;
+        if (txn.get(store.resources, resource_key(dir.name, kind, id), &record)) {
+            display = record_string(record, "displayName");
+            if (display.empty() && kind == "User") display = record_string(record, "userName");
+        }
         if (n++) out->push_back(',');
-        append_reference(out, base_url, c.value(), c.key().substr(prefix.size()), "", c.value());
+        append_reference(out, base_url, kind, id, display, kind);
     }
     out->push_back(']');
     return n;

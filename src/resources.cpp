@@ -97,7 +97,7 @@ std::string write_record(Txn& txn, const Store& store, const Directory& dir,
         return std::any_of(v.begin(), v.end(), [&](const UniqueEntry& e) { return e.key == key; });
     };
     for (const UniqueEntry& e : before)
-        if (!has(after, e.key)) txn.del(store.unique, e.key);
+        if (!has(after, e.key)) txn.del_if(store.unique, e.key, id);
     for (const UniqueEntry& e : after) {
         if (has(before, e.key)) continue;
         if (!txn.put(store.unique, e.key, id, MDB_NOOVERWRITE)) {
@@ -219,7 +219,8 @@ std::optional<std::vector<std::string>> index_candidates(const Filter& f, const 
     switch (f.kind) {
         case Filter::Kind::Compare: {
             const AttrPath& p = f.path;
-            if (f.op != FilterOp::Eq || !p.attribute || !json_is_string(f.value.get())) break;
+            if (f.op != FilterOp::Eq || p.unknown || !p.attribute || !json_is_string(f.value.get()))
+                break;
             std::string_view v = str_view(f.value.get());
             if (!p.extension && !p.sub_attribute && strcmp(p.attribute->name, "id") == 0) {
                 std::vector<std::string> ids;
@@ -235,6 +236,7 @@ std::optional<std::vector<std::string>> index_candidates(const Filter& f, const 
             break;
         }
         case Filter::Kind::ValuePath: {
+            if (f.path.unknown) break;
             const Filter& inner = *f.left;
             if (inner.kind == Filter::Kind::Compare && inner.op == FilterOp::Eq &&
                 json_is_string(inner.value.get()))
@@ -274,6 +276,7 @@ struct SortSpec {
 // The value a resource sorts by: of a multi-valued attribute, the primary
 // value, else the first.
 Json sort_value(const SortSpec& s, const json_t* doc) {
+    if (s.path.unknown) return nullptr;
     const json_t* c = s.path.extension ? json_object_get(doc, s.path.extension->id) : doc;
     const json_t* v = c ? json_object_get(c, s.path.attribute->name) : nullptr;
     if (json_is_array(v)) {
@@ -367,7 +370,9 @@ std::string new_version(const Txn& txn) {
 NewRecord insert_record(Txn& txn, const Store& store, const Directory& dir, const ResourceKind& k,
                         const json_t* attrs) {
     NewRecord out;
-    out.id = new_uuid();
+    // Ids that sort by creation time make a resource created during a paged
+    // import land after the pages already read, not inside them.
+    out.id = new_time_ordered_uuid();
     out.record = write_record(txn, store, dir, k, out.id, attrs, nullptr);
     return out;
 }
@@ -510,7 +515,8 @@ void resource_delete(Context& ctx, const ResourceKind& k, std::string_view id) {
     if (!load(txn, ctx.store, ctx.dir, k, id, &record)) not_found(k, id);
     check_if_match(ctx, record);
     Json doc = decode_record(record);
-    for (const UniqueEntry& e : k.unique_entries(ctx.dir, doc.get())) txn.del(ctx.store.unique, e.key);
+    for (const UniqueEntry& e : k.unique_entries(ctx.dir, doc.get()))
+        txn.del_if(ctx.store.unique, e.key, id);
     for (const std::string& key : k.index_entries(ctx.dir, doc.get())) txn.del_dup(ctx.store.index, key, id);
     if (is_group(k))
         for (const std::string& m : member_ids(txn, ctx.store, ctx.dir, id))
@@ -528,34 +534,43 @@ void resource_delete(Context& ctx, const ResourceKind& k, std::string_view id) {
 }
 
 void resource_list(Context& ctx, const std::vector<const ResourceKind*>& kinds, const ListQuery& q) {
+    // Across several kinds (/.search), an attribute one kind lacks is
+    // unassigned there (RFC 7644 §3.4.2: the root searches all resources);
+    // only an attribute no kind defines is an error.
     std::vector<BoundKind> bound;
-    std::optional<ScimError> first_error;
+    std::optional<ScimError> strict_error;
+    size_t strict_ok = 0;
     for (const ResourceKind* k : kinds) {
         BoundKind b{k, nullptr, projection_of(q, *k), std::nullopt};
-        try {
-            if (q.has_filter) {
-                b.filter = parse_filter(q.filter);
-                bind_filter(*b.filter, k->type);
+        if (q.has_filter) {
+            b.filter = parse_filter(q.filter);
+            try {
+                std::unique_ptr<Filter> probe = parse_filter(q.filter);
+                bind_filter(*probe, k->type);
+                strict_ok++;
+            } catch (const ScimError& e) {
+                if (kinds.size() == 1) throw;
+                if (!strict_error) strict_error = e;
             }
-            if (!q.sort_by.empty()) {
-                SortSpec s;
-                s.path = parse_attr_path(q.sort_by, "invalidValue");
+            bind_filter_lenient(*b.filter, k->type);
+        }
+        if (!q.sort_by.empty()) {
+            SortSpec s;
+            s.path = parse_attr_path(q.sort_by, "invalidValue");
+            try {
                 bind_attr_path(s.path, k->type, "invalidValue");
-                if (!s.path.extension && strcmp(s.path.attribute->name, k->derived) == 0)
-                    fail(400, "invalidValue", format("cannot sort by \"%s\"", k->derived));
-                s.descending = q.descending;
-                b.sort = std::move(s);
+            } catch (const ScimError&) {
+                if (kinds.size() == 1) throw;
+                s.path.unknown = true;
             }
-        } catch (const ScimError& e) {
-            // Searching several kinds at once (/.search), a filter may only
-            // make sense for some of them.
-            if (kinds.size() == 1) throw;
-            if (!first_error) first_error = e;
-            continue;
+            if (!s.path.unknown && !s.path.extension && strcmp(s.path.attribute->name, k->derived) == 0)
+                fail(400, "invalidValue", format("cannot sort by \"%s\"", k->derived));
+            s.descending = q.descending;
+            b.sort = std::move(s);
         }
         bound.push_back(std::move(b));
     }
-    if (bound.empty()) throw *first_error;
+    if (q.has_filter && strict_ok == 0 && strict_error) throw *strict_error;
 
     Txn txn = Txn::read(ctx.store);
     std::string resources;
@@ -577,9 +592,10 @@ void resource_list(Context& ctx, const std::vector<const ResourceKind*>& kinds, 
                 all.push_back({Match{b.kind, std::string(id), record, std::move(key)}, &b});
             });
         std::stable_sort(all.begin(), all.end(), [&](const auto& x, const auto& y) {
+            // Ascending puts missing values last; descending reverses the
+            // whole order (RFC 7644 §3.4.2.3), missing values first.
             int c = compare_values(x.first.sort_key.get(), y.first.sort_key.get());
-            // Missing values stay last in both orders.
-            if (q.descending && x.first.sort_key && y.first.sort_key) c = -c;
+            if (q.descending) c = -c;
             if (c == 0) return x.first.id < y.first.id;
             return c < 0;
         });

@@ -62,6 +62,10 @@ void respond_error(scim_response_t* resp, int status, const char* scim_type,
     resp->location = nullptr;
     free(resp->etag);
     resp->etag = nullptr;
+    if (status != 405) {
+        free(resp->allow);
+        resp->allow = nullptr;
+    }
     respond_json(resp, status, err.get());
     snprintf(resp->reason, sizeof(resp->reason), "%d%s%s: %s", status, scim_type ? " " : "",
              scim_type ? scim_type : "", detail.c_str());

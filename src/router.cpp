@@ -141,9 +141,20 @@ void dispatch(Context& ctx) {
     if (!known)
         fail(404, nullptr, format("no SCIM endpoint at \"/%.*s\"", static_cast<int>(path.size()),
                                   path.data()));
+    // 405 says what is allowed (RFC 7231 §6.5.5).
+    std::string allow;
+    for (const Route& r : kRoutes) {
+        bool serves = id.empty() ? r.on_collection != nullptr : r.on_item != nullptr;
+        if (!iequals(endpoint, r.endpoint) || !serves) continue;
+        if (!allow.empty()) allow += ", ";
+        allow += method_name(r.method);
+        if (r.method == SCIM_METHOD_GET) allow += ", HEAD";
+    }
+    ctx.resp->allow = dup_field(allow);
     fail(405, nullptr,
-         format("%s is not allowed on \"/%.*s\"", method_name(req.method),
-                static_cast<int>(path.size()), path.data()));
+         format("%s is not allowed on \"/%.*s\"; allowed: %s",
+                req.method == SCIM_METHOD_OTHER ? "this method" : method_name(req.method),
+                static_cast<int>(path.size()), path.data(), allow.c_str()));
 }
 
 }  // namespace scim
@@ -194,6 +205,7 @@ extern "C" void scim_response_free(scim_response_t* resp) noexcept {
     free(resp->body);
     free(resp->location);
     free(resp->etag);
-    resp->body = resp->location = resp->etag = nullptr;
+    free(resp->allow);
+    resp->body = resp->location = resp->etag = resp->allow = nullptr;
     resp->body_len = 0;
 }

@@ -95,6 +95,12 @@ bool Txn::del(MDB_dbi dbi, std::string_view key) {
     return true;
 }
 
+bool Txn::del_if(MDB_dbi dbi, std::string_view key, std::string_view expected) {
+    std::string_view v;
+    if (!get(dbi, key, &v) || v != expected) return false;
+    return del(dbi, key);
+}
+
 bool Txn::put_dup(MDB_dbi dbi, std::string_view key, std::string_view val) {
     MDB_val k = to_val(key), v = to_val(val);
     int rc = mdb_put(txn_, dbi, &k, &v, MDB_NODUPDATA);

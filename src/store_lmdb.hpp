@@ -73,6 +73,9 @@ public:
     bool put(MDB_dbi dbi, std::string_view key, std::string_view val, unsigned flags = 0);
     // Returns false when the key was absent.
     bool del(MDB_dbi dbi, std::string_view key);
+    // Deletes the key only while it holds `expected` (a uniqueness claim
+    // is released only by its owner).
+    bool del_if(MDB_dbi dbi, std::string_view key, std::string_view expected);
     // DUPSORT databases: add one value under a key (false if it was there),
     // remove one value (false if it was not).
     bool put_dup(MDB_dbi dbi, std::string_view key, std::string_view val);

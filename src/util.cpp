@@ -18,6 +18,20 @@ std::string new_uuid() {
            "-" + h.substr(20);
 }
 
+std::string new_time_ordered_uuid() {
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof(b)) != 1) throw std::runtime_error("RAND_bytes failed");
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+    for (int i = 0; i < 6; i++) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+    b[6] = (b[6] & 0x0f) | 0x70;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    std::string h = hex(b, sizeof(b));
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+           "-" + h.substr(20);
+}
+
 std::string now_rfc3339() {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

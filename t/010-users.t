@@ -25,7 +25,7 @@ my $res = $n->scim(POST => '/Users', {
 expect_status($res, 201, 'POST /Users');
 my $user = $res->{json};
 my $id = $user->{id};
-like($id, qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'id is a v4 UUID');
+like($id, qr/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'id is a time-ordered (v7) UUID');
 is($res->{headers}{'content-type'}, 'application/scim+json', 'content type');
 my $loc = "http://127.0.0.1:${\ $n->port}/scim/v2/Users/$id";
 is($res->{headers}{location}, $loc, 'Location is the absolute resource URL');

@@ -3,7 +3,7 @@
 
 use Test::Scim;
 
-plan tests => 19;
+plan tests => 20;
 
 run_blocks();
 
@@ -90,8 +90,10 @@ DELETE /scim/v2/Users
 --- more_headers
 Authorization: Bearer $TEST_NGINX_TOKEN
 --- error_code: 405
+--- response_headers
+Allow: GET, HEAD, POST
 --- response_json
-{ status => '405', detail => 'DELETE is not allowed on "/Users"' }
+{ status => '405', detail => 'DELETE is not allowed on "/Users"; allowed: GET, HEAD, POST' }
 --- error_log
 scim directory "test": 405
 

@@ -208,6 +208,10 @@ static const struct {
       "{\"value\":\"y\",\"primary\":true}]}", 400, "invalidValue", "2 values marked primary" },
     { "{\"schemas\":[\"" CORE "\"],\"userName\":\"a\",\"" ENTERPRISE "\":\"x\"}", 400,
       "invalidValue", "must be an object" },
+    { "{\"schemas\":[\"" CORE "\"],\"userName\":\"a\",\"USERNAME\":\"b\"}", 400, "invalidSyntax",
+      "attribute \"userName\" appears twice (names are case-insensitive)" },
+    { "{\"schemas\":[\"" CORE "\"],\"userName\":\"a\",\"x509Certificates\":[{\"value\":\"not base64!\"}]}",
+      400, "invalidValue", "must be a base64 string" },
 };
 
 START_TEST(bad_bodies_get_rfc7644_errors)
@@ -390,6 +394,9 @@ static const struct {
     { "meta.created lt \"2000-01-01T00:00:00+01:00\"", 0 },
     { "meta.resourceType eq \"User\"", 4 },
     { "id pr and not (userName eq \"x\")", 4 },
+    { "name pr", 3 },                                 /* a complex attribute is present when not empty */
+    { "emails pr", 3 },
+    { "emails.type ne \"work\"", 3 },                /* any value; Zed has none */
 };
 
 START_TEST(filter_semantics)

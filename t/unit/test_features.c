@@ -144,7 +144,7 @@ START_TEST(sorting)
         { "sortBy=userName", { "Alice", "bob", "carol" } },
         { "sortBy=USERNAME&sortOrder=DESCENDING", { "carol", "bob", "Alice" } },
         { "sortBy=name.familyName", { "carol", "Alice", "bob" } },          /* missing last */
-        { "sortBy=name.familyName&sortOrder=descending", { "Alice", "carol", "bob" } },
+        { "sortBy=name.familyName&sortOrder=descending", { "bob", "Alice", "carol" } },  /* missing first */
         { "sortBy=emails", { "carol", "Alice", "bob" } },                   /* the primary value */
         { "sortBy=userName&startIndex=2&count=1", { "bob", NULL, NULL } },
     };
@@ -189,6 +189,17 @@ START_TEST(search_by_post)
     r = unit_do(&env, SCIM_METHOD_POST, "/.search", NULL, "{\"filter\":\"userName pr\"}", 200, NULL);
     ck_assert_int_eq(json_integer_value(json_object_get(r, "totalResults")), 1);
     json_decref(r);
+    /* an attribute one type lacks is unassigned there, not a reason to skip the type */
+    r = unit_do(&env, SCIM_METHOD_POST, "/.search", NULL,
+                "{\"filter\":\"userName eq \\\"s1\\\" or displayName eq \\\"Sam's group\\\"\"}", 200, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "totalResults")), 2);
+    json_decref(r);
+    r = unit_do(&env, SCIM_METHOD_POST, "/.search", NULL, "{\"filter\":\"not (userName eq \\\"s1\\\")\"}", 200, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "totalResults")), 1);
+    json_decref(r);
+    r = unit_do(&env, SCIM_METHOD_POST, "/.search", NULL, "{\"sortBy\":\"userName\"}", 200, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(r, "totalResults")), 2);
+    json_decref(r);
     json_decref(unit_do(&env, SCIM_METHOD_POST, "/.search", NULL, "{\"filter\":\"shoeSize pr\"}", 400, NULL));
     json_decref(unit_do(&env, SCIM_METHOD_POST, "/Users/.search", NULL, "{\"count\":\"ten\"}", 400, NULL));
 }
@@ -231,6 +242,16 @@ START_TEST(bulk_with_references)
     ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(group, "members"), 0), "value")),
                      strrchr(uloc, '/') + 1);
     json_decref(group);
+    json_decref(r);
+
+    /* every result but a failed POST's has a location */
+    r = unit_do(&env, SCIM_METHOD_POST, "/Bulk", NULL, BULK "\"Operations\":["
+        "{\"method\":\"DELETE\",\"path\":\"/Users/ghost\"},"
+        "{\"method\":\"POST\",\"path\":\"//Bulk\",\"bulkId\":\"n\",\"data\":{}}]}", 200, NULL);
+    ops = json_object_get(r, "Operations");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ops, 0), "location")),
+                     "https://sso.example.com/scim/v2/Users/ghost");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(ops, 1), "status")), "400");
     json_decref(r);
 
     /* failOnErrors stops after that many errors */
@@ -324,6 +345,9 @@ START_TEST(discovery_describes_what_works)
     unit_json_eq(json_object_get(ref, "referenceTypes"), "[\"User\",\"Group\"]", "members.$ref");
     json_decref(s);
     json_decref(unit_do(&env, SCIM_METHOD_GET, "/Schemas/urn:nope", NULL, NULL, 404, NULL));
+    /* RFC 7644 §4: a filter here is refused, not silently ignored */
+    json_decref(unit_do(&env, SCIM_METHOD_GET, "/Schemas", "filter=id%20pr", NULL, 403, NULL));
+    json_decref(unit_do(&env, SCIM_METHOD_GET, "/ResourceTypes", "filter=id%20pr", NULL, 403, NULL));
 
     json_t *rt = unit_do(&env, SCIM_METHOD_GET, "/ResourceTypes/User", NULL, NULL, 200, NULL);
     ck_assert_str_eq(json_string_value(json_object_get(rt, "endpoint")), "/Users");
@@ -332,6 +356,30 @@ START_TEST(discovery_describes_what_works)
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(rt, "meta"), "location")),
                      "https://sso.example.com/scim/v2/ResourceTypes/User");
     json_decref(rt);
+}
+END_TEST
+
+START_TEST(ids_sort_by_creation)
+{
+    /* a user created during a paged import lands after the pages already read */
+    char first[40] = "";
+    for (int i = 0; i < 5; i++) {
+        char body[128];
+        snprintf(body, sizeof(body), "{\"schemas\":[\"" CORE "\"],\"userName\":\"o%d\"}", i);
+        json_t *u = unit_do(&env, SCIM_METHOD_POST, "/Users", NULL, body, 201, NULL);
+        const char *id = json_string_value(json_object_get(u, "id"));
+        ck_assert_msg(strcmp(first, id) < 0, "id %s does not sort after %s", id, first);
+        snprintf(first, sizeof(first), "%s", id);
+        json_decref(u);
+        usleep(2000);
+    }
+    json_t *l = unit_do(&env, SCIM_METHOD_GET, "/Users", NULL, NULL, 200, NULL);
+    for (int i = 0; i < 5; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "o%d", i);
+        ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(l, "Resources"), i), "userName")), name);
+    }
+    json_decref(l);
 }
 END_TEST
 
@@ -396,6 +444,7 @@ int main(void)
     tcase_add_test(tc, bulk_limits);
     tcase_add_test(tc, discovery_describes_what_works);
     tcase_add_test(tc, email_index_and_id_lookups);
+    tcase_add_test(tc, ids_sort_by_creation);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

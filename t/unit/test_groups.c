@@ -219,6 +219,44 @@ START_TEST(ten_thousand_members_in_one_patch)
 }
 END_TEST
 
+START_TEST(patch_operations_see_the_ones_before)
+{
+    char u1[40], u2[40], gid[40], nested[40], path[96], body[768];
+    snprintf(u1, sizeof(u1), "%s", new_user("seq1"));
+    snprintf(u2, sizeof(u2), "%s", new_user("seq2"));
+    json_t *g = unit_do(&env, SCIM_METHOD_POST, "/Groups", NULL, "{\"schemas\":[\"" GROUP "\"],\"displayName\":\"inner\"}", 201, NULL);
+    snprintf(nested, sizeof(nested), "%s", json_string_value(json_object_get(g, "id")));
+    json_decref(g);
+    snprintf(body, sizeof(body), "{\"schemas\":[\"" GROUP "\"],\"displayName\":\"outer\",\"members\":[{\"value\":\"%s\"},{\"value\":\"%s\"}]}", u1, nested);
+    g = unit_do(&env, SCIM_METHOD_POST, "/Groups", NULL, body, 201, NULL);
+    snprintf(gid, sizeof(gid), "%s", json_string_value(json_object_get(g, "id")));
+    /* members carry a display: the user's userName, the group's displayName */
+    json_t *m;
+    size_t i;
+    int displays = 0;
+    json_array_foreach(json_object_get(g, "members"), i, m) {
+        const char *d = json_string_value(json_object_get(m, "display"));
+        displays += d && (strcmp(d, "seq1") == 0 || strcmp(d, "inner") == 0);
+    }
+    ck_assert_int_eq(displays, 2);
+    json_decref(g);
+    /* the remove by filter sees the member the first operation added */
+    snprintf(path, sizeof(path), "/Groups/%s", gid);
+    snprintf(body, sizeof(body), PATCHOP "[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"%s\"}]},"
+             "{\"op\":\"remove\",\"path\":\"members[type eq \\\"User\\\"]\"}]}", u2);
+    json_decref(unit_do(&env, SCIM_METHOD_PATCH, path, NULL, body, 204, NULL));
+    g = get_path("/Groups/%s", gid, NULL);
+    ck_assert_uint_eq(json_array_size(json_object_get(g, "members")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(g, "members"), 0), "value")), nested);
+    json_decref(g);
+    /* and a failing operation after member changes undoes them */
+    snprintf(body, sizeof(body), PATCHOP "[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"%s\"}]},"
+             "{\"op\":\"replace\",\"path\":\"displayName\",\"value\":7}]}", u1);
+    json_decref(unit_do(&env, SCIM_METHOD_PATCH, path, NULL, body, 400, NULL));
+    ck_assert_uint_eq(count_members(gid), 1);
+}
+END_TEST
+
 START_TEST(put_replaces_members_and_filters_find_them)
 {
     char a[40], b[40], c[40], gid[40], path[96], body[512];
@@ -276,6 +314,7 @@ int main(void)
     tcase_add_test(tc, deletes_cascade_through_the_index);
     tcase_add_test(tc, ten_thousand_members_in_one_patch);
     tcase_add_test(tc, put_replaces_members_and_filters_find_them);
+    tcase_add_test(tc, patch_operations_see_the_ones_before);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -128,6 +128,29 @@ static const struct {
           "{\"op\":\"remove\",\"path\":\"" ENT ":costCenter\"}"),
       "{" BASE_REST ",\"active\":true," BASE_EMAILS "," BASE_ADDRESSES "}", 200, NULL, NULL },
 
+    { "Entra: \"True\" as a string for primary",
+      OPS("{\"op\":\"Replace\",\"path\":\"emails[type eq \\\"home\\\"].primary\",\"value\":\"True\"}"),
+      "{" BASE_REST ",\"active\":true,\"emails\":[{\"value\":\"bjensen@example.com\",\"type\":\"work\"},"
+      "{\"value\":\"babs@jensen.org\",\"type\":\"home\",\"primary\":true}]," BASE_ADDRESSES "}", 200, NULL, NULL },
+    { "Entra: a custom extension this server does not know changes nothing",
+      OPS("{\"op\":\"Add\",\"path\":\"urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:costCenter\","
+          "\"value\":\"x\"},{\"op\":\"Replace\",\"path\":\"title\",\"value\":\"Guide\"}"),
+      "{" BASE_REST ",\"title\":\"Guide\",\"active\":true," BASE_EMAILS "," BASE_ADDRESSES "}", 200, NULL, NULL },
+    { "a whole extension as the path",
+      OPS("{\"op\":\"add\",\"path\":\"" ENT "\",\"value\":{\"department\":\"Ops\",\"DIVISION\":\"EU\"}},"
+          "{\"op\":\"replace\",\"path\":\"" ENT "\",\"value\":{\"division\":\"US\"}}"),
+      "{" BASE_REST ",\"active\":true," BASE_EMAILS "," BASE_ADDRESSES ",\"" ENT "\":{\"division\":\"US\"}}",
+      200, NULL, NULL },
+    { "an empty string unassigns",
+      OPS("{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"\"},"
+          "{\"op\":\"replace\",\"path\":\"name.givenName\",\"value\":\"\"}"),
+      "{\"userName\":\"bjensen@example.com\",\"externalId\":\"bjensen\",\"name\":{\"familyName\":\"Jensen\"},"
+      "\"active\":true," BASE_EMAILS "," BASE_ADDRESSES "}", 200, NULL, NULL },
+    { "removing an e-mail by value compares it case-insensitively",
+      OPS("{\"op\":\"remove\",\"path\":\"emails\",\"value\":[{\"value\":\"BABS@JENSEN.ORG\"}]}"),
+      "{" BASE_REST ",\"active\":true,\"emails\":[{\"value\":\"bjensen@example.com\",\"type\":\"work\","
+      "\"primary\":true}]," BASE_ADDRESSES "}", 200, NULL, NULL },
+
     /* errors: 400 with the operation named, the user unchanged */
     { "unknown op", OPS("{\"op\":\"delete\",\"path\":\"title\"}"), NULL, 400, "invalidSyntax",
       "operation 1: \"op\" must be add, replace or remove, not \"delete\"" },

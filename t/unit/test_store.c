@@ -98,9 +98,18 @@ START_TEST(format_1_store_is_reindexed_on_open)
         "\"primary\":true}],\"meta\":{\"resourceType\":\"User\",\"created\":"
         "\"2026-01-01T00:00:00.000Z\",\"lastModified\":\"2026-01-01T00:00:00.000Z\","
         "\"version\":\"W/\\\"3\\\"\"}}";
-    char key[64];
+    /* a second user with the same primary e-mail: format 1 did not know better */
+    const char record2[] =
+        "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"id\":\"u-2\","
+        "\"userName\":\"twin@example.com\",\"emails\":[{\"value\":\"OLD@example.com\","
+        "\"primary\":true}],\"meta\":{\"resourceType\":\"User\",\"created\":"
+        "\"2026-01-01T00:00:00.000Z\",\"lastModified\":\"2026-01-01T00:00:00.000Z\","
+        "\"version\":\"W/\\\"4\\\"\"}}";
+    char key[64], key2[64];
     size_t klen = (size_t) snprintf(key, sizeof(key), "test%cUser%cu-1", 0, 0);
+    size_t klen2 = (size_t) snprintf(key2, sizeof(key2), "test%cUser%cu-2", 0, 0);
     MDB_val k = { klen, key }, v = { sizeof(record) - 1, (void *) record };
+    MDB_val k2 = { klen2, key2 }, v2 = { sizeof(record2) - 1, (void *) record2 };
     MDB_val fk = { 6, "format" }, fv = { 1, "1" };
     ck_assert_int_eq(mdb_env_create(&env), 0);
     mdb_env_set_maxdbs(env, 8);
@@ -111,6 +120,7 @@ START_TEST(format_1_store_is_reindexed_on_open)
     ck_assert_int_eq(mdb_dbi_open(txn, "unique", MDB_CREATE, &unique), 0);
     ck_assert_int_eq(mdb_put(txn, meta, &fk, &fv, 0), 0);
     ck_assert_int_eq(mdb_put(txn, resources, &k, &v, 0), 0);
+    ck_assert_int_eq(mdb_put(txn, resources, &k2, &v2, 0), 0);
     ck_assert_int_eq(mdb_txn_commit(txn), 0);
     mdb_env_close(env);
 
@@ -133,19 +143,24 @@ START_TEST(format_1_store_is_reindexed_on_open)
     scim_response_t resp;
     scim_store_stat_t st;
     ck_assert_int_eq(scim_store_stat(e.store, "test", &st), SCIM_OK);
-    ck_assert_uint_eq(st.users, 1);
+    ck_assert_uint_eq(st.users, 2);
     scim_request_t list = unit_request(SCIM_METHOD_GET, "/Users", NULL, NULL, e.auth);
     json_t *all = unit_call(e.store, e.dir, &list, &resp);
-    ck_assert_int_eq(json_integer_value(json_object_get(all, "totalResults")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(all, "totalResults")), 2);
     json_decref(all);
     scim_response_free(&resp);
     scim_request_t find = unit_request(SCIM_METHOD_GET, "/Users",
                                        "filter=emails.value%20eq%20%22old%40EXAMPLE.com%22", NULL, e.auth);
     json_t *j = unit_call(e.store, e.dir, &find, &resp);
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "totalResults")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "totalResults")), 2);
     json_decref(j);
     scim_response_free(&resp);
-    /* the primary e-mail is claimed: nobody else may take it */
+    scim_request_t del = unit_request(SCIM_METHOD_DELETE, "/Users/u-2", NULL, NULL, e.auth);
+    json_decref(unit_call(e.store, e.dir, &del, &resp));
+    ck_assert_int_eq(resp.status, 204);
+    scim_response_free(&resp);
+    /* the primary e-mail is claimed (by u-1, the first): nobody else may
+       take it, and deleting u-2, which did not own the claim, kept it */
     scim_request_t post = unit_request(SCIM_METHOD_POST, "/Users", NULL,
         "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"x\","
         "\"emails\":[{\"value\":\"OLD@example.com\",\"primary\":true}]}", e.auth);

@@ -311,6 +311,104 @@ SCIM_API int scim_handle(scim_store_t *store, const scim_directory_t *dir,
 SCIM_API void scim_response_free(scim_response_t *resp) SCIM_NOEXCEPT;
 /** @} */
 
+/** @defgroup access Product access
+ * A policy maps products (the upstream apps) to the synced groups that
+ * grant them. A user's access is computed from the store as a blob that
+ * the glue caches and reads back without the core.
+ * @{ */
+
+typedef struct scim_policy_s scim_policy_t;
+
+/** At most this many products (a product set is a 64-bit mask). */
+#define SCIM_MAX_PRODUCTS  64
+
+/** @brief Create an empty policy; release with scim_policy_free(). */
+SCIM_API int scim_policy_new(scim_policy_t **policy) SCIM_NOEXCEPT;
+SCIM_API void scim_policy_free(scim_policy_t *policy) SCIM_NOEXCEPT;
+
+/**
+ * @brief Add a product.
+ * @param[in] name           1 to 64 characters of [A-Za-z0-9_.-]
+ * @param[in] groups         group displayNames that grant it (compared
+ *                           case-insensitively), comma-separated; may be
+ *                           empty when default_group is given
+ * @param[in] default_group  NULL, or a group every active user of a
+ *                           directory belongs to for this product (it is
+ *                           not synced: a synced group of that name is
+ *                           refused, see scim_policy_check_store())
+ * @return SCIM_OK or SCIM_EINVAL (err says why: a duplicate, a bad name,
+ *         no group, more than SCIM_MAX_PRODUCTS)
+ */
+SCIM_API int scim_policy_add_product(scim_policy_t *policy, const char *name,
+    size_t name_len, const char *groups, size_t groups_len,
+    const char *default_group, size_t default_len, char *err, size_t errlen)
+    SCIM_NOEXCEPT;
+
+/** @brief The index of a product (its bit in a product set), or -1. */
+SCIM_API int scim_policy_product(const scim_policy_t *policy, const char *name,
+    size_t len) SCIM_NOEXCEPT;
+
+/** @brief The policy's default groups, comma-separated, NUL-terminated
+ * (owned by the policy), "" when none. */
+SCIM_API const char *scim_policy_default_groups(const scim_policy_t *policy)
+    SCIM_NOEXCEPT;
+
+/**
+ * @brief Refuse a store in which a directory has synced a group named like
+ * a product's default group (the seeds: "do not make a synced group a
+ * default group").
+ * @return SCIM_OK, SCIM_EINVAL (err names the product, the group and the
+ *         directory) or an LMDB code
+ */
+SCIM_API int scim_policy_check_store(const scim_policy_t *policy,
+    scim_store_t *store, const scim_directory_t *dir, char *err, size_t errlen)
+    SCIM_NOEXCEPT;
+
+/**
+ * @brief Make a directory refuse (409) to create or rename a group to one
+ * of the policy's default groups. The directory keeps a copy.
+ */
+SCIM_API int scim_directory_reserve_groups(scim_directory_t *dir,
+    const scim_policy_t *policy) SCIM_NOEXCEPT;
+
+/**
+ * @brief Compute a user's access from the store.
+ *
+ * Header values in the blob are safe to send: control characters are
+ * percent-encoded, and in the groups and products lists so are ',' and
+ * '%' inside a name.
+ *
+ * @param[out] blob      malloc()ed; the caller frees it with free()
+ * @return SCIM_OK (also for a user that does not exist: found is 0),
+ *         ENOMEM, SCIM_EINTERNAL or an LMDB code
+ */
+SCIM_API int scim_access_compute(scim_store_t *store,
+    const scim_directory_t *dir, const scim_policy_t *policy,
+    const char *user_id, size_t len, char **blob, size_t *blob_len)
+    SCIM_NOEXCEPT;
+
+/** A view of an access blob; every string points into the blob. */
+typedef struct {
+    int          found;      /**< 0: no such user (deleted) */
+    int          active;
+    uint64_t     products;   /**< bit i: product i of the policy */
+    size_t       group_count;
+    scim_str_t   user_id;
+    scim_str_t   user_name;
+    scim_str_t   email;
+    scim_str_t   display_name;
+    scim_str_t   groups;     /**< comma-separated group names */
+    scim_str_t   product_names;  /**< comma-separated product names */
+} scim_access_t;
+
+/**
+ * @brief Read an access blob (possibly a copy taken from shared memory).
+ * @return SCIM_OK or SCIM_EINVAL (not a blob of this version)
+ */
+SCIM_API int scim_access_read(const char *blob, size_t len,
+    scim_access_t *access) SCIM_NOEXCEPT;
+/** @} */
+
 #ifdef __cplusplus
 }
 #endif

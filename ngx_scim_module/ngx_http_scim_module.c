@@ -19,6 +19,8 @@
 
 
 static void *ngx_http_scim_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_scim_init_main_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_scim_postconfiguration(ngx_conf_t *cf);
 static void *ngx_http_scim_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -74,6 +76,48 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       ngx_http_scim_api,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("scim_product"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_scim_product,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_require"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_scim_require,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_login_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, login_url),
+      NULL },
+
+    { ngx_string("scim_identity_headers"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_scim_identity_headers,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_identity_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_scim_identity_header,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("scim_identity_headers_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_scim_loc_conf_t, identity_max_size),
       NULL },
 
     { ngx_string("scim_saml_acs"),
@@ -272,10 +316,10 @@ static ngx_command_t  ngx_http_scim_directory_commands[] = {
 
 static ngx_http_module_t  ngx_http_scim_module_ctx = {
     ngx_http_scim_add_variables,           /* preconfiguration */
-    ngx_http_scim_api_init_filters,        /* postconfiguration */
+    ngx_http_scim_postconfiguration,       /* postconfiguration */
 
     ngx_http_scim_create_main_conf,        /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_scim_init_main_conf,          /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -346,6 +390,26 @@ static ngx_http_variable_t  ngx_http_scim_vars[] = {
       ngx_http_scim_session_variable, 1,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("scim_user"), NULL,
+      ngx_http_scim_gateway_variable, NGX_HTTP_SCIM_IDENTITY_USER,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_email"), NULL,
+      ngx_http_scim_gateway_variable, NGX_HTTP_SCIM_IDENTITY_EMAIL,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_name"), NULL,
+      ngx_http_scim_gateway_variable, NGX_HTTP_SCIM_IDENTITY_NAME,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_groups"), NULL,
+      ngx_http_scim_gateway_variable, NGX_HTTP_SCIM_IDENTITY_GROUPS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("scim_products"), NULL,
+      ngx_http_scim_gateway_variable, NGX_HTTP_SCIM_IDENTITY_PRODUCTS,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -383,6 +447,24 @@ ngx_http_scim_create_main_conf(ngx_conf_t *cf)
 }
 
 
+static char *
+ngx_http_scim_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    return ngx_http_scim_gateway_init_main(cf, conf);
+}
+
+
+static ngx_int_t
+ngx_http_scim_postconfiguration(ngx_conf_t *cf)
+{
+    if (ngx_http_scim_api_init_filters(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_scim_gateway_init(cf);
+}
+
+
 static void *
 ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
 {
@@ -401,6 +483,8 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
      *     slcf->api_base = { 0, NULL };
      */
 
+    ngx_http_scim_gateway_loc_init(slcf);
+
     return slcf;
 }
 
@@ -408,6 +492,7 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
 static char *
 ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
+    ngx_http_scim_loc_conf_t  *prev = parent;
     ngx_http_scim_loc_conf_t  *conf = child;
 
     ngx_uint_t                   i;
@@ -415,6 +500,10 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_scim_main_conf_t   *smcf;
 
     if (ngx_http_scim_saml_merge(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_scim_gateway_merge(cf, prev, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -881,6 +970,8 @@ static char *
 ngx_http_scim_store_init_conf(ngx_cycle_t *cycle, void *conf)
 {
     int                         rc;
+    ngx_uint_t                  i;
+    ngx_http_scim_directory_t **dirs;
     u_char                      err[NGX_HTTP_SCIM_ERRLEN];
     ngx_uint_t                  worker_user;
     scim_store_t               *store;
@@ -924,6 +1015,25 @@ ngx_http_scim_store_init_conf(ngx_cycle_t *cycle, void *conf)
                              smcf->store_max_size, &store,
                              (char *) err, sizeof(err));
         if (rc == SCIM_OK) {
+            /* a product's default group may not be a synced group */
+
+            dirs = smcf->directories.elts;
+
+            for (i = 0; smcf->policy && rc == SCIM_OK
+                        && i < smcf->directories.nelts; i++)
+            {
+                rc = scim_policy_check_store(smcf->policy, store,
+                                             dirs[i]->core, (char *) err,
+                                             sizeof(err));
+                if (rc != SCIM_OK) {
+                    scim_store_close(store);
+                    ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                                  "scim_product: %s in %s:%ui", err,
+                                  smcf->policy_file, smcf->policy_line);
+                    return NGX_CONF_ERROR;
+                }
+            }
+
             scim_store_close(store);
         }
 

@@ -50,6 +50,7 @@ typedef struct {
 #define NGX_HTTP_SCIM_KV_SESSION     1
 #define NGX_HTTP_SCIM_KV_REQUEST     2
 #define NGX_HTTP_SCIM_KV_REPLAY      3
+#define NGX_HTTP_SCIM_KV_DECISION    4
 
 /* put: keep a live entry and return NGX_DECLINED */
 #define NGX_HTTP_SCIM_KV_ADD         0x01
@@ -74,6 +75,27 @@ typedef struct {
     ngx_http_scim_shctx_t       *sh;
     ngx_slab_pool_t             *shpool;
 } ngx_http_scim_zone_ctx_t;
+
+
+/* scim_require */
+#define NGX_HTTP_SCIM_REQUIRE_OFF      0
+#define NGX_HTTP_SCIM_REQUIRE_ANY      1
+#define NGX_HTTP_SCIM_REQUIRE_PRODUCT  2
+
+/* what scim_require answers a request without a session */
+#define NGX_HTTP_SCIM_UNAUTH_AUTO      0
+#define NGX_HTTP_SCIM_UNAUTH_REDIRECT  1
+#define NGX_HTTP_SCIM_UNAUTH_401       2
+
+/* the identity headers, in the order of ngx_http_scim_identity_suffixes */
+#define NGX_HTTP_SCIM_IDENTITY_USER      0
+#define NGX_HTTP_SCIM_IDENTITY_EMAIL     1
+#define NGX_HTTP_SCIM_IDENTITY_NAME      2
+#define NGX_HTTP_SCIM_IDENTITY_USER_ID   3
+#define NGX_HTTP_SCIM_IDENTITY_GROUPS    4
+#define NGX_HTTP_SCIM_IDENTITY_PRODUCTS  5
+#define NGX_HTTP_SCIM_IDENTITY_OVERFLOW  6
+#define NGX_HTTP_SCIM_IDENTITY_N         7
 
 
 typedef struct {
@@ -109,6 +131,10 @@ typedef struct {
     ngx_shm_zone_t              *shm_zone;
     ngx_array_t                  directories;   /* ngx_http_scim_directory_t * */
 
+    /* products and the groups that grant them (gateway.c) */
+    scim_policy_t               *policy;
+    u_char                      *policy_file;   /* the first scim_product */
+    ngx_uint_t                   policy_line;
     /* this worker's logins waiting for the group commit (saml.c) */
     ngx_queue_t                  saml_pending;
     ngx_uint_t                   saml_npending;
@@ -130,11 +156,29 @@ typedef struct {
     ngx_uint_t                   saml_exact;
     u_char                      *saml_file;
     ngx_uint_t                   saml_line;
+
+    /* the gateway (ngx_http_scim_gateway.c) */
+    ngx_int_t                    require;       /* NGX_HTTP_SCIM_REQUIRE_* */
+    ngx_int_t                    require_product;
+    ngx_str_t                    require_name;
+    ngx_uint_t                   unauthenticated;
+    u_char                      *require_file;
+    ngx_uint_t                   require_line;
+    ngx_str_t                    login_url;
+    ngx_flag_t                   identity;      /* identity headers on */
+    ngx_str_t                    identity_prefix;
+    /* scim_identity_header, then the names in force (merge) */
+    ngx_str_t                    identity_explicit[NGX_HTTP_SCIM_IDENTITY_N];
+    ngx_str_t                    identity_names[NGX_HTTP_SCIM_IDENTITY_N];
+    size_t                       identity_max_size;
 } ngx_http_scim_loc_conf_t;
 
 
 /* the request's SAML session, looked up once (ngx_http_scim_saml.c) */
 typedef struct ngx_http_scim_saml_ctx_s  ngx_http_scim_saml_ctx_t;
+
+/* the request's access decision, looked up once (ngx_http_scim_gateway.c) */
+typedef struct ngx_http_scim_gateway_ctx_s  ngx_http_scim_gateway_ctx_t;
 
 
 /* per request: whether the response is ours, or nginx's to be rewritten */
@@ -143,6 +187,7 @@ typedef struct {
     unsigned                     replaced:1;
     ngx_buf_t                   *error;
     ngx_http_scim_saml_ctx_t    *saml;
+    ngx_http_scim_gateway_ctx_t *gateway;
 } ngx_http_scim_ctx_t;
 
 
@@ -188,6 +233,21 @@ ngx_int_t ngx_http_scim_session_variable(ngx_http_request_t *r,
 ngx_int_t ngx_http_scim_saml_request_session(ngx_http_request_t *r,
     ngx_http_scim_directory_t **dir, ngx_str_t *user_id, int64_t *expires);
 
+
+char *ngx_http_scim_product(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_scim_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_scim_identity_headers(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_identity_header(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_scim_gateway_loc_init(ngx_http_scim_loc_conf_t *conf);
+char *ngx_http_scim_gateway_merge(ngx_conf_t *cf,
+    ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);
+char *ngx_http_scim_gateway_init_main(ngx_conf_t *cf,
+    ngx_http_scim_main_conf_t *smcf);
+ngx_int_t ngx_http_scim_gateway_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_scim_gateway_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 extern ngx_module_t        ngx_http_scim_module;
 

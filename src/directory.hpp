@@ -13,6 +13,13 @@ struct scim_directory_s {
     // token is compared with it (in constant time) instead of hashed. Each
     // worker has its own copy after fork; a reload builds new directories.
     mutable std::string verified_token;
+    // Default groups of products (folded name, product): the IdP may not
+    // push a group by that name (scim_directory_reserve_groups()).
+    struct Reserved {
+        std::string group;
+        std::string product;
+    };
+    std::vector<Reserved> reserved_groups;
 };
 
 namespace scim {

@@ -75,6 +75,15 @@ Projection projection_of(const ListQuery& q, const ResourceKind& k) {
 std::string write_record(Txn& txn, const Store& store, const Directory& dir,
                          const ResourceKind& k, std::string_view id, const json_t* attrs,
                          const json_t* old) {
+    if (is_group(k))
+        if (const json_t* name = json_object_get(attrs, "displayName"))
+            for (const auto& r : dir.reserved_groups)
+                if (r.group == ascii_lower(str_view(name)))
+                    fail(409, "uniqueness",
+                         format("displayName \"%s\" is the default group of product \"%s\" in "
+                                "the nginx configuration; a group synced from the identity "
+                                "provider cannot be a default group",
+                                json_string_value(name), r.product.c_str()));
     std::string now = now_rfc3339();
     const json_t* old_meta = old ? json_object_get(old, "meta") : nullptr;
     const json_t* created = json_object_get(old_meta, "created");

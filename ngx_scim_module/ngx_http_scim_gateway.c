@@ -1,0 +1,1138 @@
+
+/*
+ * Copyright (C) ngx_scim_module authors
+ *
+ * The product-access gateway: "scim_product" and "scim_require", the access
+ * phase handler that turns a session into a decision (cached in the zone,
+ * invalidated by the zone's write generation), the identity request
+ * headers and the $scim_user family of variables. The decision itself is
+ * the core's (scim_access_compute()).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_scim_module.h"
+
+
+/* a cached decision: the zone generation it was computed at, then the blob */
+#define NGX_HTTP_SCIM_DECISION_TTL   600000
+#define NGX_HTTP_SCIM_DECISION_BUF   4096
+
+
+struct ngx_http_scim_gateway_ctx_s {
+    unsigned                     looked_up:1;
+    unsigned                     session:1;
+    ngx_http_scim_directory_t   *dir;
+    scim_access_t                access;
+};
+
+
+static ngx_http_scim_gateway_ctx_t *ngx_http_scim_gateway_lookup(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_scim_gateway_decide(ngx_http_request_t *r,
+    ngx_http_scim_gateway_ctx_t *gctx, ngx_str_t *user_id);
+static ngx_int_t ngx_http_scim_access_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_scim_identity_strip(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf);
+static ngx_int_t ngx_http_scim_identity_set(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, scim_access_t *access);
+static ngx_int_t ngx_http_scim_identity_push(ngx_http_request_t *r,
+    ngx_str_t *name, u_char *value, size_t len);
+static ngx_int_t ngx_http_scim_unauthenticated(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf);
+static ngx_int_t ngx_http_scim_denied(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_http_scim_gateway_ctx_t *gctx);
+static ngx_int_t ngx_http_scim_gateway_page(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *title, ngx_str_t *text);
+static ngx_uint_t ngx_http_scim_same_header(ngx_str_t *a, ngx_str_t *b);
+static void ngx_http_scim_policy_cleanup(void *data);
+
+
+/* PREFIX + these are the identity headers (X-Remote-User, ...) */
+static ngx_str_t  ngx_http_scim_identity_suffixes[] = {
+    ngx_string("User"),
+    ngx_string("Email"),
+    ngx_string("Name"),
+    ngx_string("User-Id"),
+    ngx_string("Groups"),
+    ngx_string("Products"),
+    ngx_string("Groups-Overflow")
+};
+
+
+/* the KIND of "scim_identity_header KIND NAME" */
+static ngx_str_t  ngx_http_scim_identity_kinds[] = {
+    ngx_string("user"),
+    ngx_string("email"),
+    ngx_string("name"),
+    ngx_string("user_id"),
+    ngx_string("groups"),
+    ngx_string("products"),
+    ngx_string("groups_overflow")
+};
+
+
+char *
+ngx_http_scim_product(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_main_conf_t *smcf = conf;
+
+    u_char               err[512];
+    ngx_str_t           *value, groups, deflt;
+    ngx_uint_t           i;
+    ngx_pool_cleanup_t  *cln;
+
+    value = cf->args->elts;
+
+    ngx_str_null(&groups);
+    ngx_str_null(&deflt);
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "groups=", 7) == 0) {
+            groups.data = value[i].data + 7;
+            groups.len = value[i].len - 7;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "default=", 8) == 0) {
+            deflt.data = value[i].data + 8;
+            deflt.len = value[i].len - 8;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->policy == NULL) {
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (scim_policy_new(&smcf->policy) != SCIM_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_scim_policy_cleanup;
+        cln->data = smcf->policy;
+
+        smcf->policy_file = cf->conf_file->file.name.data;
+        smcf->policy_line = cf->conf_file->line;
+    }
+
+    if (scim_policy_add_product(smcf->policy, (char *) value[1].data,
+                                value[1].len, (char *) groups.data,
+                                groups.len, (char *) deflt.data, deflt.len,
+                                (char *) err, sizeof(err))
+        != SCIM_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_scim_require(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_str_t  *value, mode;
+
+    if (slcf->require != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    slcf->require_file = cf->conf_file->file.name.data;
+    slcf->require_line = cf->conf_file->line;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        slcf->require = NGX_HTTP_SCIM_REQUIRE_OFF;
+
+    } else if (ngx_strcmp(value[1].data, "any") == 0) {
+        slcf->require = NGX_HTTP_SCIM_REQUIRE_ANY;
+
+    } else if (ngx_strncmp(value[1].data, "product=", 8) == 0
+               && value[1].len > 8)
+    {
+        /* resolved in merge: products may be declared further down */
+        slcf->require = NGX_HTTP_SCIM_REQUIRE_PRODUCT;
+        slcf->require_name.data = value[1].data + 8;
+        slcf->require_name.len = value[1].len - 8;
+
+    } else {
+        return "takes \"product=NAME\", \"any\" or \"off\"";
+    }
+
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(value[2].data, "unauthenticated=", 16) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    mode.data = value[2].data + 16;
+    mode.len = value[2].len - 16;
+
+    if (mode.len == 4 && ngx_strncmp(mode.data, "auto", 4) == 0) {
+        slcf->unauthenticated = NGX_HTTP_SCIM_UNAUTH_AUTO;
+
+    } else if (mode.len == 8 && ngx_strncmp(mode.data, "redirect", 8) == 0) {
+        slcf->unauthenticated = NGX_HTTP_SCIM_UNAUTH_REDIRECT;
+
+    } else if (mode.len == 3 && ngx_strncmp(mode.data, "401", 3) == 0) {
+        slcf->unauthenticated = NGX_HTTP_SCIM_UNAUTH_401;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\": unauthenticated= takes "
+                           "\"auto\", \"redirect\" or \"401\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_scim_identity_headers(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_str_t  *value;
+
+    if (slcf->identity != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        slcf->identity = 0;
+        return NGX_CONF_OK;
+    }
+
+    slcf->identity = 1;
+    slcf->identity_prefix = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_scim_identity_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_loc_conf_t *slcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    value = cf->args->elts;
+
+    for (i = 0; i < NGX_HTTP_SCIM_IDENTITY_N; i++) {
+        if (ngx_http_scim_identity_kinds[i].len == value[1].len
+            && ngx_strncmp(ngx_http_scim_identity_kinds[i].data,
+                           value[1].data, value[1].len) == 0)
+        {
+            if (slcf->identity_explicit[i].data) {
+                return "is duplicate";
+            }
+
+            slcf->identity_explicit[i] = value[2];
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "unknown identity header \"%V\": use user, email, "
+                       "name, user_id, groups, products or groups_overflow",
+                       &value[1]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+void
+ngx_http_scim_gateway_loc_init(ngx_http_scim_loc_conf_t *conf)
+{
+    conf->require = NGX_CONF_UNSET;
+    conf->require_product = NGX_CONF_UNSET;
+    conf->unauthenticated = NGX_CONF_UNSET_UINT;
+    conf->identity = NGX_CONF_UNSET;
+    conf->identity_max_size = NGX_CONF_UNSET_SIZE;
+}
+
+
+char *
+ngx_http_scim_gateway_merge(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *prev,
+    ngx_http_scim_loc_conf_t *conf)
+{
+    u_char                     *p;
+    ngx_uint_t                  i;
+    ngx_http_scim_directory_t **dirs;
+    ngx_http_scim_main_conf_t  *smcf;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_scim_module);
+
+    if (conf->require == NGX_CONF_UNSET) {
+        conf->require = prev->require;
+        conf->require_product = prev->require_product;
+        conf->require_name = prev->require_name;
+        conf->require_file = prev->require_file;
+        conf->require_line = prev->require_line;
+    }
+
+    if (conf->require == NGX_CONF_UNSET) {
+        conf->require = NGX_HTTP_SCIM_REQUIRE_OFF;
+    }
+
+    ngx_conf_merge_uint_value(conf->unauthenticated, prev->unauthenticated,
+                              NGX_HTTP_SCIM_UNAUTH_AUTO);
+    ngx_conf_merge_str_value(conf->login_url, prev->login_url, "/saml/login");
+    ngx_conf_merge_value(conf->identity, prev->identity, 1);
+    ngx_conf_merge_str_value(conf->identity_prefix, prev->identity_prefix,
+                             "X-Remote-");
+    ngx_conf_merge_size_value(conf->identity_max_size,
+                              prev->identity_max_size, 4096);
+
+    for (i = 0; i < NGX_HTTP_SCIM_IDENTITY_N; i++) {
+        if (conf->identity_explicit[i].data == NULL) {
+            conf->identity_explicit[i] = prev->identity_explicit[i];
+        }
+    }
+
+    /* the header names: PREFIX + suffix, unless named one by one */
+
+    for (i = 0; i < NGX_HTTP_SCIM_IDENTITY_N; i++) {
+        if (conf->identity_explicit[i].data) {
+            conf->identity_names[i] = conf->identity_explicit[i];
+            continue;
+        }
+
+        conf->identity_names[i].len = conf->identity_prefix.len
+                                      + ngx_http_scim_identity_suffixes[i].len;
+        p = ngx_pnalloc(cf->pool, conf->identity_names[i].len);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        conf->identity_names[i].data = p;
+        p = ngx_cpymem(p, conf->identity_prefix.data,
+                       conf->identity_prefix.len);
+        ngx_memcpy(p, ngx_http_scim_identity_suffixes[i].data,
+                   ngx_http_scim_identity_suffixes[i].len);
+    }
+
+    if (conf->require == NGX_HTTP_SCIM_REQUIRE_OFF) {
+        return NGX_CONF_OK;
+    }
+
+    /* the checks a requiring location needs, once per location */
+
+    if (conf->require == NGX_HTTP_SCIM_REQUIRE_PRODUCT
+        && conf->require_product == NGX_CONF_UNSET)
+    {
+        conf->require_product = smcf->policy
+                                ? scim_policy_product(smcf->policy,
+                                        (char *) conf->require_name.data,
+                                        conf->require_name.len)
+                                : -1;
+
+        if (conf->require_product < 0) {
+            ngx_http_scim_conf_error_at(cf, conf->require_file,
+                                        conf->require_line,
+                                        "\"scim_require\" names unknown product "
+                                        "\"%V\": declare it with "
+                                        "\"scim_product %V groups=...\"",
+                                        &conf->require_name,
+                                        &conf->require_name);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (smcf->shm_zone == NULL) {
+        ngx_http_scim_conf_error_at(cf, conf->require_file, conf->require_line,
+                                    "\"scim_require\" needs a \"scim_zone\" "
+                                    "for the sessions and decisions");
+        return NGX_CONF_ERROR;
+    }
+
+    dirs = smcf->directories.elts;
+
+    for (i = 0; i < smcf->directories.nelts; i++) {
+        if (dirs[i]->saml) {
+            break;
+        }
+    }
+
+    if (i == smcf->directories.nelts) {
+        ngx_http_scim_conf_error_at(cf, conf->require_file, conf->require_line,
+                                    "\"scim_require\" needs a scim_directory "
+                                    "with SAML settings to log users in");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Directories refuse to sync a group named like a product's default
+ * group; once the whole http block, directories and products, is known.
+ */
+
+char *
+ngx_http_scim_gateway_init_main(ngx_conf_t *cf,
+    ngx_http_scim_main_conf_t *smcf)
+{
+    ngx_uint_t                   i;
+    ngx_http_scim_directory_t  **dirs;
+
+    if (smcf->policy == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    dirs = smcf->directories.elts;
+
+    for (i = 0; i < smcf->directories.nelts; i++) {
+        if (scim_directory_reserve_groups(dirs[i]->core, smcf->policy)
+            != SCIM_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_scim_gateway_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_scim_access_handler;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_scim_access_handler(ngx_http_request_t *r)
+{
+    ngx_http_scim_loc_conf_t     *slcf;
+    ngx_http_scim_gateway_ctx_t  *gctx;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
+
+    /*
+     * A client's own X-Remote-User (or X_Remote_User, which reaches a
+     * FastCGI app as HTTP_X_REMOTE_USER too) never reaches an upstream,
+     * whether this location requires a session or not.
+     */
+
+    if (slcf->identity && slcf->identity_names[0].data
+        && ngx_http_scim_identity_strip(r, slcf) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (slcf->require == NGX_HTTP_SCIM_REQUIRE_OFF) {
+        return NGX_DECLINED;
+    }
+
+    gctx = ngx_http_scim_gateway_lookup(r);
+    if (gctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!gctx->session) {
+        return ngx_http_scim_unauthenticated(r, slcf);
+    }
+
+    if (!gctx->access.found || !gctx->access.active
+        || (slcf->require == NGX_HTTP_SCIM_REQUIRE_PRODUCT
+            && !(gctx->access.products
+                 & ((uint64_t) 1 << slcf->require_product))))
+    {
+        return ngx_http_scim_denied(r, slcf, gctx);
+    }
+
+    if (slcf->identity
+        && ngx_http_scim_identity_set(r, slcf, &gctx->access) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* the session and the decision of a request, once per request */
+
+static ngx_http_scim_gateway_ctx_t *
+ngx_http_scim_gateway_lookup(ngx_http_request_t *r)
+{
+    int64_t                       expires;
+    ngx_int_t                     rc;
+    ngx_str_t                     user_id;
+    ngx_http_scim_ctx_t          *ctx;
+    ngx_http_scim_gateway_ctx_t  *gctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
+    }
+
+    if (ctx->gateway == NULL) {
+        ctx->gateway = ngx_pcalloc(r->pool,
+                                   sizeof(ngx_http_scim_gateway_ctx_t));
+        if (ctx->gateway == NULL) {
+            return NULL;
+        }
+    }
+
+    gctx = ctx->gateway;
+
+    if (gctx->looked_up) {
+        return gctx;
+    }
+
+    gctx->looked_up = 1;
+
+    rc = ngx_http_scim_saml_request_session(r, &gctx->dir, &user_id,
+                                            &expires);
+    if (rc == NGX_ERROR) {
+        return NULL;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return gctx;
+    }
+
+    if (ngx_http_scim_gateway_decide(r, gctx, &user_id) != NGX_OK) {
+        return NULL;
+    }
+
+    gctx->session = 1;
+
+    return gctx;
+}
+
+
+/*
+ * The decision is cached in the zone with the zone's write generation at
+ * the time it was computed. Every committed SCIM write bumps the
+ * generation, so the next request on any worker sees a stale entry and
+ * recomputes from LMDB: a deactivation or a membership change takes effect
+ * on the very next request. The generation is read before the store, so a
+ * write racing with the computation leaves an entry that is already stale.
+ */
+
+static ngx_int_t
+ngx_http_scim_gateway_decide(ngx_http_request_t *r,
+    ngx_http_scim_gateway_ctx_t *gctx, ngx_str_t *user_id)
+{
+    int                         rc;
+    char                       *blob;
+    u_char                     *p, buf[NGX_HTTP_SCIM_DECISION_BUF];
+    size_t                      blob_len;
+    uint64_t                    generation, cached;
+    ngx_str_t                   key, value;
+    ngx_http_scim_zone_ctx_t   *zctx;
+    ngx_http_scim_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
+    zctx = smcf->shm_zone->data;
+
+    generation = zctx->sh->generation;
+
+    key.len = gctx->dir->name.len + 1 + user_id->len;
+    key.data = ngx_pnalloc(r->pool, key.len);
+    if (key.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(key.data, gctx->dir->name.data, gctx->dir->name.len);
+    *p++ = '\0';
+    ngx_memcpy(p, user_id->data, user_id->len);
+
+    value.data = buf;
+    value.len = sizeof(buf);
+
+    rc = ngx_http_scim_kv_get(smcf->shm_zone, NGX_HTTP_SCIM_KV_DECISION, &key,
+                              &value, 0, NULL, 0);
+
+    if (rc == NGX_OK && value.len > sizeof(uint64_t)) {
+        ngx_memcpy(&cached, value.data, sizeof(uint64_t));
+
+        if (cached == generation) {
+            p = ngx_pnalloc(r->pool, value.len - sizeof(uint64_t));
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(p, value.data + sizeof(uint64_t),
+                       value.len - sizeof(uint64_t));
+
+            if (scim_access_read((char *) p, value.len - sizeof(uint64_t),
+                                 &gctx->access)
+                == SCIM_OK)
+            {
+                return NGX_OK;
+            }
+        }
+    }
+
+    if (ngx_http_scim_store == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "scim: no store in this worker to decide access");
+        return NGX_ERROR;
+    }
+
+    rc = scim_access_compute(ngx_http_scim_store, gctx->dir->core, smcf->policy,
+                             (char *) user_id->data, user_id->len, &blob,
+                             &blob_len);
+    if (rc != SCIM_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "scim: access of user \"%V\" cannot be computed: %s",
+                      user_id, scim_strerror(rc));
+        return NGX_ERROR;
+    }
+
+    value.len = sizeof(uint64_t) + blob_len;
+    value.data = ngx_pnalloc(r->pool, value.len);
+    if (value.data == NULL) {
+        free(blob);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value.data, &generation, sizeof(uint64_t));
+    ngx_memcpy(value.data + sizeof(uint64_t), blob, blob_len);
+    free(blob);
+
+    /* a full zone only costs the next request a recomputation */
+
+    (void) ngx_http_scim_kv_put(smcf->shm_zone, NGX_HTTP_SCIM_KV_DECISION,
+                                &key, &value,
+                                ngx_http_scim_now_ms()
+                                + NGX_HTTP_SCIM_DECISION_TTL, 0, 0);
+
+    if (scim_access_read((char *) value.data + sizeof(uint64_t), blob_len,
+                         &gctx->access)
+        != SCIM_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* header names compare case-insensitively, with "_" as "-" */
+
+static ngx_uint_t
+ngx_http_scim_same_header(ngx_str_t *a, ngx_str_t *b)
+{
+    u_char      ca, cb;
+    ngx_uint_t  i;
+
+    if (a->len != b->len) {
+        return 0;
+    }
+
+    for (i = 0; i < a->len; i++) {
+        ca = ngx_tolower(a->data[i]);
+        cb = ngx_tolower(b->data[i]);
+
+        if (ca == '_') {
+            ca = '-';
+        }
+
+        if (cb == '_') {
+            cb = '-';
+        }
+
+        if (ca != cb) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_http_scim_identity_strip(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf)
+{
+    ngx_uint_t        i, j, found;
+    ngx_list_part_t  *part, old;
+    ngx_table_elt_t  *h, *copy;
+
+    found = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        for (j = 0; j < NGX_HTTP_SCIM_IDENTITY_N; j++) {
+            if (ngx_http_scim_same_header(&h[i].key,
+                                          &slcf->identity_names[j]))
+            {
+                found = 1;
+            }
+        }
+    }
+
+    if (!found) {
+        return NGX_OK;
+    }
+
+    /*
+     * ngx_list_t has no removal, and proxy, fastcgi, uwsgi and grpc all
+     * walk the list: the list is rebuilt in place without the client's
+     * copies. The old parts, and r->headers_in's own pointers into them,
+     * stay valid in the request pool.
+     */
+
+    old = r->headers_in.headers.part;
+
+    if (ngx_list_init(&r->headers_in.headers, r->pool, 20,
+                      sizeof(ngx_table_elt_t))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    part = &old;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        for (j = 0; j < NGX_HTTP_SCIM_IDENTITY_N; j++) {
+            if (ngx_http_scim_same_header(&h[i].key,
+                                          &slcf->identity_names[j]))
+            {
+                break;
+            }
+        }
+
+        if (j < NGX_HTTP_SCIM_IDENTITY_N) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "scim: removed client header \"%V\"", &h[i].key);
+            continue;
+        }
+
+        copy = ngx_list_push(&r->headers_in.headers);
+        if (copy == NULL) {
+            return NGX_ERROR;
+        }
+
+        *copy = h[i];
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_scim_identity_set(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, scim_access_t *access)
+{
+    u_char     *p;
+    ngx_str_t  *names;
+
+    names = slcf->identity_names;
+
+    if (ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_USER],
+                                    (u_char *) access->user_name.data,
+                                    access->user_name.len)
+           != NGX_OK
+        || ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_EMAIL],
+                                       (u_char *) access->email.data,
+                                       access->email.len)
+           != NGX_OK
+        || ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_NAME],
+                                       (u_char *) access->display_name.data,
+                                       access->display_name.len)
+           != NGX_OK
+        || ngx_http_scim_identity_push(r,
+                                       &names[NGX_HTTP_SCIM_IDENTITY_USER_ID],
+                                       (u_char *) access->user_id.data,
+                                       access->user_id.len)
+           != NGX_OK
+        || ngx_http_scim_identity_push(r,
+                                       &names[NGX_HTTP_SCIM_IDENTITY_PRODUCTS],
+                                       (u_char *) access->product_names.data,
+                                       access->product_names.len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /*
+     * A group list longer than the bound is not truncated (a cut list can
+     * grant the wrong thing): the groups header is sent empty and the
+     * overflow header says how many groups there are. The products header,
+     * which the gateway decided on, is always complete.
+     */
+
+    if (access->groups.len <= slcf->identity_max_size) {
+        return ngx_http_scim_identity_push(r,
+                                     &names[NGX_HTTP_SCIM_IDENTITY_GROUPS],
+                                     (u_char *) access->groups.data,
+                                     access->groups.len);
+    }
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "scim: %uz groups of user \"%*s\" exceed "
+                  "scim_identity_headers_max_size (%uz bytes); \"%V\" is sent "
+                  "empty",
+                  access->group_count, access->user_name.len,
+                  access->user_name.data, slcf->identity_max_size,
+                  &names[NGX_HTTP_SCIM_IDENTITY_GROUPS]);
+
+    p = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_GROUPS],
+                                    (u_char *) "", 0)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_scim_identity_push(r,
+                                   &names[NGX_HTTP_SCIM_IDENTITY_OVERFLOW], p,
+                                   ngx_sprintf(p, "%uz", access->group_count)
+                                   - p);
+}
+
+
+static ngx_int_t
+ngx_http_scim_identity_push(ngx_http_request_t *r, ngx_str_t *name,
+    u_char *value, size_t len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_in.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->key = *name;
+    h->value.data = value;
+    h->value.len = len;
+
+    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
+    if (h->lowcase_key == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}
+
+
+/*
+ * Without a session: a browser is sent to the login with its URL as the
+ * return path; an API client (no text/html in Accept, or a method other
+ * than GET and HEAD, whose body a login could not replay) gets a 401.
+ */
+
+static ngx_int_t
+ngx_http_scim_unauthenticated(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf)
+{
+    u_char            *p;
+    size_t             len;
+    uintptr_t          escape;
+    ngx_str_t          title, text;
+    ngx_uint_t         browser;
+    ngx_table_elt_t   *h, *accept;
+
+    browser = slcf->unauthenticated == NGX_HTTP_SCIM_UNAUTH_REDIRECT;
+
+    if (slcf->unauthenticated == NGX_HTTP_SCIM_UNAUTH_AUTO
+        && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
+    {
+        accept = NULL;
+
+#if (NGX_HTTP_HEADERS)
+        accept = r->headers_in.accept;
+#endif
+
+        browser = accept != NULL
+                  && ngx_strlcasestrn(accept->value.data,
+                                      accept->value.data + accept->value.len,
+                                      (u_char *) "text/html", 9 - 1)
+                     != NULL;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    if (browser) {
+        escape = 2 * ngx_escape_uri(NULL, r->unparsed_uri.data,
+                                    r->unparsed_uri.len, NGX_ESCAPE_ARGS);
+        len = slcf->login_url.len + sizeof("?return_to=") - 1
+              + r->unparsed_uri.len + escape;
+
+        p = ngx_pnalloc(r->pool, len);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->value.data = p;
+        p = ngx_cpymem(p, slcf->login_url.data, slcf->login_url.len);
+        p = ngx_cpymem(p, "?return_to=", sizeof("?return_to=") - 1);
+        p = (u_char *) ngx_escape_uri(p, r->unparsed_uri.data,
+                                      r->unparsed_uri.len, NGX_ESCAPE_ARGS);
+        h->value.len = p - h->value.data;
+
+        ngx_str_set(&h->key, "Location");
+        r->headers_out.location = h;
+
+        ngx_str_set(&title, "Sign in");
+        ngx_str_set(&text, "This page needs you to sign in.");
+
+        return ngx_http_scim_gateway_page(r, NGX_HTTP_MOVED_TEMPORARILY,
+                                          &title, &text);
+    }
+
+    len = sizeof("SAML realm=\"\", login=\"\"") - 1 + r->headers_in.server.len
+          + slcf->login_url.len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value.data = p;
+    h->value.len = ngx_sprintf(p, "SAML realm=\"%V\", login=\"%V\"",
+                               &r->headers_in.server, &slcf->login_url)
+                   - p;
+    ngx_str_set(&h->key, "WWW-Authenticate");
+    r->headers_out.www_authenticate = h;
+
+    ngx_str_set(&title, "Unauthorized");
+    ngx_str_set(&text, "No session: sign in first.");
+
+    return ngx_http_scim_gateway_page(r, NGX_HTTP_UNAUTHORIZED, &title, &text);
+}
+
+
+static ngx_int_t
+ngx_http_scim_denied(ngx_http_request_t *r, ngx_http_scim_loc_conf_t *slcf,
+    ngx_http_scim_gateway_ctx_t *gctx)
+{
+    u_char     *p;
+    ngx_str_t   title, text;
+
+    ngx_str_set(&title, "Access denied");
+
+    if (!gctx->access.found) {
+        ngx_str_set(&text, "Your account no longer exists in the identity "
+                           "provider's directory.");
+
+    } else if (!gctx->access.active) {
+        ngx_str_set(&text, "Your account is deactivated in the identity "
+                           "provider's directory.");
+
+    } else {
+        p = ngx_pnalloc(r->pool, 128 + slcf->require_name.len);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        text.data = p;
+        text.len = ngx_sprintf(p, "Your account has no access to %V. Ask "
+                               "your administrator for a group that grants "
+                               "it.", &slcf->require_name)
+                   - p;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "scim: access denied to user \"%*s\" (%*s) of directory "
+                  "\"%V\": %V",
+                  gctx->access.user_name.len, gctx->access.user_name.data,
+                  gctx->access.user_id.len, gctx->access.user_id.data,
+                  &gctx->dir->name, &text);
+
+    return ngx_http_scim_gateway_page(r, NGX_HTTP_FORBIDDEN, &title, &text);
+}
+
+
+/*
+ * A short page of our own, so the person sees why; the request ends here
+ * (the access phase then stops at NGX_DONE).
+ */
+
+static ngx_int_t
+ngx_http_scim_gateway_page(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *title, ngx_str_t *text)
+{
+    u_char     *p;
+    size_t      len;
+    ngx_int_t   rc;
+
+    len = sizeof("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                 "<title></title></head>\n<body><h1></h1>\n<p></p>\n"
+                 "</body></html>\n") - 1
+          + 2 * title->len + text->len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_sprintf(p, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                      "<title>%V</title></head>\n<body><h1>%V</h1>\n"
+                      "<p>%V</p>\n</body></html>\n", title, title, text)
+          - p;
+
+    r->headers_out.status = status;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    rc = ngx_http_scim_send_body(r, "text/html; charset=utf-8", p, len);
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+/*
+ * $scim_user, $scim_email, $scim_name, $scim_groups, $scim_products: the
+ * identity of the request's session (looked up here when no scim_require
+ * did it, so log_format works anywhere).
+ */
+
+ngx_int_t
+ngx_http_scim_gateway_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    scim_str_t                   *s;
+    ngx_http_scim_main_conf_t    *smcf;
+    ngx_http_scim_gateway_ctx_t  *gctx;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
+
+    if (smcf->shm_zone == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    gctx = ngx_http_scim_gateway_lookup(r);
+    if (gctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (!gctx->session || !gctx->access.found) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    switch (data) {
+    case NGX_HTTP_SCIM_IDENTITY_USER:
+        s = &gctx->access.user_name;
+        break;
+    case NGX_HTTP_SCIM_IDENTITY_EMAIL:
+        s = &gctx->access.email;
+        break;
+    case NGX_HTTP_SCIM_IDENTITY_NAME:
+        s = &gctx->access.display_name;
+        break;
+    case NGX_HTTP_SCIM_IDENTITY_GROUPS:
+        s = &gctx->access.groups;
+        break;
+    default: /* NGX_HTTP_SCIM_IDENTITY_PRODUCTS */
+        s = &gctx->access.product_names;
+    }
+
+    v->data = (u_char *) s->data;
+    v->len = s->len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_scim_policy_cleanup(void *data)
+{
+    scim_policy_free(data);
+}

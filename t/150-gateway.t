@@ -1,0 +1,251 @@
+# Tests for the product-access gateway: scim_product and scim_require, the
+# identity headers through proxy_pass, fastcgi_pass, uwsgi_pass and
+# grpc_pass, the variables, spoofed headers, huge group lists, default
+# groups, and revocation seen on the very next request by every worker.
+
+use strict;
+use warnings;
+use Test::More;
+use JSON::PP;
+use Test::Scim::Nginx;
+use Test::Scim::Saml;
+use Test::Scim::Upstreams;
+
+my $idp = Test::Scim::Saml->new;
+my $http_port = Test::Scim::Upstreams::http();
+my $fcgi_port = Test::Scim::Upstreams::fastcgi();
+my $uwsgi_port = Test::Scim::Upstreams::uwsgi();
+my $grpc_port = Test::Scim::Nginx::free_port();
+
+my $products = <<'EOF';
+scim_product jira groups=jira-users,jira-admins;
+scim_product confluence groups=confluence-users;
+scim_product wiki default=Everyone;
+underscores_in_headers on;
+EOF
+
+my $config = $idp->locations . <<"EOF";
+location /jira/ {
+    scim_require product=jira;
+    add_header X-Worker \$pid always;
+    proxy_pass http://127.0.0.1:$http_port;
+}
+location /confluence/ {
+    scim_require product=confluence;
+    proxy_pass http://127.0.0.1:$http_port;
+}
+location /api/ {
+    scim_require product=jira unauthenticated=401;
+    proxy_pass http://127.0.0.1:$http_port;
+}
+location /any/ {
+    scim_require any;
+    return 200 "user=\$scim_user|email=\$scim_email|name=\$scim_name|groups=\$scim_groups|products=\$scim_products|id=\$scim_user_id";
+}
+location /public/ {
+    proxy_pass http://127.0.0.1:$http_port;
+}
+location /fcgi/ {
+    scim_require product=jira;
+    fastcgi_pass 127.0.0.1:$fcgi_port;
+    include /etc/nginx/fastcgi_params;
+}
+location /uwsgi/ {
+    scim_require product=jira;
+    uwsgi_pass 127.0.0.1:$uwsgi_port;
+    include /etc/nginx/uwsgi_params;
+}
+location /grpc/ {
+    scim_require product=jira;
+    grpc_pass grpc://127.0.0.1:$grpc_port;
+}
+location /small/ {
+    scim_require any;
+    scim_identity_headers_max_size 64;
+    proxy_pass http://127.0.0.1:$http_port;
+}
+location /named/ {
+    scim_require any;
+    scim_identity_headers X-Auth-;
+    scim_identity_header email X-Mail;
+    proxy_pass http://127.0.0.1:$http_port;
+}
+EOF
+
+# The gRPC upstream: a server block speaking HTTP/2 that prints the headers.
+my $grpc_server = <<"EOF";
+server {
+    listen 127.0.0.1:$grpc_port http2;
+    location / {
+        return 200 "user=[\$http_x_remote_user] spoof=[\$http_x_remote_groups] products=[\$http_x_remote_products]";
+    }
+}
+EOF
+
+my $n = Test::Scim::Nginx->new(workers => 4, listen_options => 'reuseport',
+    http_config => $idp->http_config . $products, config => $config, servers => $grpc_server);
+$n->start;
+
+sub get {
+    my ($path, %h) = @_;
+    return $n->request(GET => $path, headers => { Accept => 'text/html', %h });
+}
+
+sub echoed { my $r = shift; eval { JSON::PP->new->decode($r->{body}) } // {} }
+
+# Provision: alice in jira-users; bob in confluence-users only.
+my $alice = $idp->provision($n, 'alice@example.com', displayName => 'Alice Liddell', active => JSON::PP::true);
+my $bob = $idp->provision($n, 'bob@example.com', active => JSON::PP::true);
+my %group;
+for my $g (qw(jira-users confluence-users)) {
+    my $res = $n->scim(POST => '/Groups', { schemas => ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName => $g });
+    $group{$g} = $res->{json}{id};
+}
+sub member {
+    my ($op, $g, $u) = @_;
+    my $res = $n->scim(PATCH => "/Groups/$group{$g}", { Operations => [
+        $op eq 'add' ? { op => 'add', path => 'members', value => [{ value => $u }] }
+                     : { op => 'remove', path => "members[value eq \"$u\"]" } ] });
+    die "member $op: $res->{body}" unless $res->{status} == 204;
+}
+member(add => 'jira-users', $alice);
+member(add => 'confluence-users', $bob);
+
+# --- without a session
+my $res = get('/jira/page?q=1&r=a+b');
+is($res->{status}, 302, 'a browser without a session is sent to the login');
+my ($return_to) = ($res->{headers}{location} // '') =~ m{^http://127\.0\.0\.1:\d+/saml/login\?return_to=([^&]*)$};
+is(Test::Scim::Saml::uri_unescape($return_to // ''), '/jira/page?q=1&r=a+b', 'with its URL as return path')
+    or diag($res->{headers}{location});
+$res = get('/jira/page', Accept => 'application/json');
+is($res->{status}, 401, 'an API client gets 401');
+like($res->{headers}{'www-authenticate'}, qr/^SAML realm="[^"]*", login="\/saml\/login"$/, 'with WWW-Authenticate');
+$res = $n->request(POST => '/jira/page', headers => { Accept => 'text/html' }, body => 'x=1');
+is($res->{status}, 401, 'a POST without a session gets 401 (a login could not replay it)');
+is(get('/api/x')->{status}, 401, 'unauthenticated=401 answers 401 to a browser too');
+
+# --- alice signs in
+my $login = $idp->sign_in($n, response => { name_id => 'alice@example.com' });
+is($login->{status}, 303, 'alice signs in') or diag($login->{body});
+my $cookie = $login->{session};
+ok($cookie, 'a session cookie');
+
+$res = get('/jira/page', Cookie => $cookie, 'X-Remote-User' => 'admin', 'X_Remote_User' => 'admin',
+           'x-remote-groups' => 'jira-admins', 'X-Remote-Products' => 'everything');
+is($res->{status}, 200, 'alice reaches jira') or diag($res->{body});
+my $h = echoed($res)->{headers};
+is($h->{'x-remote-user'}, 'alice@example.com', 'X-Remote-User is the userName, and only ours');
+is($h->{'x-remote-email'}, 'alice@example.com', 'X-Remote-Email');
+is($h->{'x-remote-name'}, 'Alice Liddell', 'X-Remote-Name');
+is($h->{'x-remote-user-id'}, $alice, 'X-Remote-User-Id');
+is($h->{'x-remote-groups'}, 'jira-users,Everyone', 'X-Remote-Groups: synced groups and the default group');
+is($h->{'x-remote-products'}, 'jira,wiki', 'X-Remote-Products');
+ok(!exists $h->{x_remote_user}, 'the underscore disguise is removed');
+
+$res = get('/public/x', 'X-Remote-User' => 'admin', 'X_Remote_Groups' => 'x');
+$h = echoed($res)->{headers};
+ok(!exists $h->{'x-remote-user'} && !exists $h->{x_remote_groups},
+   'identity headers sent by a client are removed where no session is required too');
+
+$res = get('/any/x', Cookie => $cookie);
+is($res->{body}, "user=alice\@example.com|email=alice\@example.com|name=Alice Liddell|groups=jira-users,Everyone|products=jira,wiki|id=$alice",
+   'the variables');
+
+# --- FastCGI, uwsgi, gRPC
+$res = get('/fcgi/x', Cookie => $cookie, 'X-Remote-User' => 'admin', 'X_Remote_User' => 'admin');
+my $p = echoed($res)->{params} // {};
+is($p->{HTTP_X_REMOTE_USER}, 'alice@example.com', 'FastCGI: HTTP_X_REMOTE_USER is ours alone') or diag($res->{body});
+is($p->{HTTP_X_REMOTE_PRODUCTS}, 'jira,wiki', 'FastCGI: HTTP_X_REMOTE_PRODUCTS');
+$res = get('/uwsgi/x', Cookie => $cookie, 'X-Remote-User' => 'admin');
+my $v = echoed($res)->{vars} // {};
+is($v->{HTTP_X_REMOTE_USER}, 'alice@example.com', 'uwsgi: HTTP_X_REMOTE_USER is ours alone') or diag($res->{body});
+$res = get('/grpc/x', Cookie => $cookie, 'X-Remote-Groups' => 'spoofed');
+is($res->{body}, 'user=[alice@example.com] spoof=[jira-users,Everyone] products=[jira,wiki]', 'gRPC: the headers reach an HTTP/2 upstream')
+    or diag("$res->{status} $res->{body}");
+
+# --- other header names, and the size bound on groups
+$res = get('/named/x', Cookie => $cookie, 'X-Mail' => 'spoof@example.com');
+$h = echoed($res)->{headers};
+is($h->{'x-auth-user'}, 'alice@example.com', 'a prefix renames the headers');
+is($h->{'x-mail'}, 'alice@example.com', 'a header can be named one by one, and a client copy is removed');
+
+# --- products
+$res = get('/confluence/x', Cookie => $cookie);
+is($res->{status}, 403, 'alice has no confluence');
+like($res->{body}, qr/Your account has no access to confluence/, 'the page says why');
+like($res->{headers}{'content-type'}, qr/^text\/html/, 'a short HTML page');
+
+# --- revocation: the very next request, whatever worker serves it
+my %seen;
+for (1 .. 40) { $seen{ get('/jira/x', Cookie => $cookie)->{headers}{'x-worker'} // '?' }++ }
+cmp_ok(scalar(keys %seen), '>=', 2, 'requests spread over several workers') or diag(explain \%seen);
+
+sub next_requests {
+    my ($path, $want, $what) = @_;
+    my %statuses;
+    $statuses{ get($path, Cookie => $cookie)->{status} }++ for 1 .. 12;
+    is_deeply(\%statuses, { $want => 12 }, $what) or diag(explain \%statuses);
+}
+
+$res = $n->scim(PATCH => "/Users/$alice", { Operations => [{ op => 'replace', value => { active => JSON::PP::false } }] });
+is($res->{status}, 200, 'deactivate alice through SCIM');
+next_requests('/jira/x', 403, 'every following request, on every worker, is refused');
+like(get('/jira/x', Cookie => $cookie)->{body}, qr/deactivated/, 'the page says the account is deactivated');
+$n->scim(PATCH => "/Users/$alice", { Operations => [{ op => 'replace', path => 'active', value => 'True' }] });
+next_requests('/jira/x', 200, 'reactivated: allowed again at once');
+
+member(remove => 'jira-users', $alice);
+next_requests('/jira/x', 403, 'removed from jira-users: jira is refused at once');
+next_requests('/wiki-check', 404, 'sanity: an unknown location is 404') if 0;
+member(add => 'jira-users', $alice);
+next_requests('/jira/x', 200, 'added back: allowed at once');
+
+$n->scim(PATCH => "/Groups/$group{'jira-users'}", { Operations => [{ op => 'replace', path => 'displayName', value => 'jira-people' }] });
+next_requests('/jira/x', 403, 'the group renamed away from the product: refused at once');
+$n->scim(PATCH => "/Groups/$group{'jira-users'}", { Operations => [{ op => 'replace', path => 'displayName', value => 'jira-users' }] });
+next_requests('/jira/x', 200, 'renamed back');
+is($n->scim(DELETE => "/Groups/$group{'jira-users'}")->{status}, 204, 'delete the group');
+next_requests('/jira/x', 403, 'the group deleted: refused at once');
+like(get('/any/x', Cookie => $cookie)->{body}, qr/products=wiki\|/, 'the default group still grants wiki');
+
+# --- the default group is not a synced group
+$res = $n->scim(POST => '/Groups', { schemas => ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName => 'everyone' });
+is($res->{status}, 409, 'the IdP cannot push a group named like a default group');
+like($res->{json}{detail}, qr/"everyone" is the default group of product "wiki"/, 'and is told why');
+
+# --- huge group lists are never truncated
+for my $i (1 .. 12) {
+    my $r = $n->scim(POST => '/Groups', { schemas => ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName => "group-with-a-rather-long-name-$i", members => [{ value => $alice }] });
+    die $r->{body} unless $r->{status} == 201;
+}
+$res = get('/small/x', Cookie => $cookie);
+$h = echoed($res)->{headers};
+is($h->{'x-remote-groups'}, '', 'over the bound, the groups header is empty, not cut');
+is($h->{'x-remote-groups-overflow'}, '13', 'and the overflow header counts the groups');
+is($h->{'x-remote-products'}, 'wiki', 'the products are complete');
+
+# --- a deleted user
+is($n->scim(DELETE => "/Users/$alice")->{status}, 204, 'delete alice');
+$res = get('/jira/x', Cookie => $cookie);
+is($res->{status}, 403, 'a deleted user is refused');
+like($res->{body}, qr/no longer exists/, 'the page says so');
+
+# --- header values cannot carry line breaks
+my $eve = $idp->provision($n, 'eve@example.com', displayName => "Eve\r\nX-Injected: 1", active => JSON::PP::true);
+member(add => 'confluence-users', $eve);
+my $eve_login = $idp->sign_in($n, response => { name_id => 'eve@example.com' });
+$res = get('/confluence/x', Cookie => $eve_login->{session});
+$h = echoed($res)->{headers};
+is($h->{'x-remote-name'}, 'Eve%0D%0AX-Injected: 1', 'control characters are percent-encoded');
+ok(!exists $h->{'x-injected'}, 'no header was injected');
+
+$n->stop;
+my $log = $n->error_log;
+like($log, qr/\[error\].*scim: access denied to user "alice\@example.com" \(\Q$alice\E\) of directory "test": Your account is deactivated/,
+     'a denial is one error-log line with the user and the reason');
+like($log, qr/\[warn\].*scim: 13 groups of user "alice\@example.com" exceed scim_identity_headers_max_size \(64 bytes\)/,
+     'the overflow is logged');
+unlike($log, qr/\[(alert|crit|emerg)\]/, 'no alert in the log');
+
+done_testing();

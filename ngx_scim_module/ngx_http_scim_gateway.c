@@ -17,7 +17,11 @@
 #include "ngx_http_scim_module.h"
 
 
-/* a cached decision: the zone generation it was computed at, then the blob */
+/*
+ * A cached decision: the zone generation it was computed at, the
+ * configuration's policy epoch, then the blob.
+ */
+#define NGX_HTTP_SCIM_DECISION_HEAD  (2 * sizeof(uint64_t))
 #define NGX_HTTP_SCIM_DECISION_TTL   600000
 #define NGX_HTTP_SCIM_DECISION_BUF   4096
 
@@ -402,6 +406,9 @@ ngx_http_scim_gateway_init_main(ngx_conf_t *cf,
     ngx_uint_t                   i;
     ngx_http_scim_directory_t  **dirs;
 
+    smcf->policy_epoch = ((uint64_t) ngx_time() << 32)
+                         ^ ((uint64_t) ngx_pid << 16) ^ (uint64_t) ngx_random();
+
     if (smcf->policy == NULL) {
         return NGX_CONF_OK;
     }
@@ -569,7 +576,7 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
     char                       *blob;
     u_char                     *p, buf[NGX_HTTP_SCIM_DECISION_BUF];
     size_t                      blob_len;
-    uint64_t                    generation, cached;
+    uint64_t                    generation, cached[2];
     ngx_str_t                   key, value;
     ngx_http_scim_zone_ctx_t   *zctx;
     ngx_http_scim_main_conf_t  *smcf;
@@ -595,19 +602,20 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
     rc = ngx_http_scim_kv_get(smcf->shm_zone, NGX_HTTP_SCIM_KV_DECISION, &key,
                               &value, 0, NULL, 0);
 
-    if (rc == NGX_OK && value.len > sizeof(uint64_t)) {
-        ngx_memcpy(&cached, value.data, sizeof(uint64_t));
+    if (rc == NGX_OK && value.len > NGX_HTTP_SCIM_DECISION_HEAD) {
+        ngx_memcpy(cached, value.data, NGX_HTTP_SCIM_DECISION_HEAD);
 
-        if (cached == generation) {
-            p = ngx_pnalloc(r->pool, value.len - sizeof(uint64_t));
+        if (cached[0] == generation && cached[1] == smcf->policy_epoch) {
+            p = ngx_pnalloc(r->pool, value.len - NGX_HTTP_SCIM_DECISION_HEAD);
             if (p == NULL) {
                 return NGX_ERROR;
             }
 
-            ngx_memcpy(p, value.data + sizeof(uint64_t),
-                       value.len - sizeof(uint64_t));
+            ngx_memcpy(p, value.data + NGX_HTTP_SCIM_DECISION_HEAD,
+                       value.len - NGX_HTTP_SCIM_DECISION_HEAD);
 
-            if (scim_access_read((char *) p, value.len - sizeof(uint64_t),
+            if (scim_access_read((char *) p,
+                                 value.len - NGX_HTTP_SCIM_DECISION_HEAD,
                                  &gctx->access)
                 == SCIM_OK)
             {
@@ -632,15 +640,17 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    value.len = sizeof(uint64_t) + blob_len;
+    value.len = NGX_HTTP_SCIM_DECISION_HEAD + blob_len;
     value.data = ngx_pnalloc(r->pool, value.len);
     if (value.data == NULL) {
         free(blob);
         return NGX_ERROR;
     }
 
-    ngx_memcpy(value.data, &generation, sizeof(uint64_t));
-    ngx_memcpy(value.data + sizeof(uint64_t), blob, blob_len);
+    cached[0] = generation;
+    cached[1] = smcf->policy_epoch;
+    ngx_memcpy(value.data, cached, NGX_HTTP_SCIM_DECISION_HEAD);
+    ngx_memcpy(value.data + NGX_HTTP_SCIM_DECISION_HEAD, blob, blob_len);
     free(blob);
 
     /* a full zone only costs the next request a recomputation */
@@ -650,8 +660,8 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
                                 ngx_http_scim_now_ms()
                                 + NGX_HTTP_SCIM_DECISION_TTL, 0, 0);
 
-    if (scim_access_read((char *) value.data + sizeof(uint64_t), blob_len,
-                         &gctx->access)
+    if (scim_access_read((char *) value.data + NGX_HTTP_SCIM_DECISION_HEAD,
+                         blob_len, &gctx->access)
         != SCIM_OK)
     {
         return NGX_ERROR;

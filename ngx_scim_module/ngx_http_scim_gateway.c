@@ -51,6 +51,8 @@ static ngx_int_t ngx_http_scim_denied(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, ngx_http_scim_gateway_ctx_t *gctx);
 static ngx_int_t ngx_http_scim_gateway_page(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *title, ngx_str_t *text);
+static ngx_uint_t ngx_http_scim_is_identity(ngx_http_scim_loc_conf_t *slcf,
+    ngx_str_t *name);
 static ngx_uint_t ngx_http_scim_same_header(ngx_str_t *a, ngx_str_t *b);
 static void ngx_http_scim_policy_cleanup(void *data);
 
@@ -671,6 +673,23 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
 }
 
 
+/* whether a request header is (a disguise of) one of our identity headers */
+
+static ngx_uint_t
+ngx_http_scim_is_identity(ngx_http_scim_loc_conf_t *slcf, ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_SCIM_IDENTITY_N; i++) {
+        if (ngx_http_scim_same_header(name, &slcf->identity_names[i])) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* header names compare case-insensitively, with "_" as "-" */
 
 static ngx_uint_t
@@ -708,7 +727,7 @@ static ngx_int_t
 ngx_http_scim_identity_strip(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf)
 {
-    ngx_uint_t        i, j, found;
+    ngx_uint_t        i, found;
     ngx_list_part_t  *part, old;
     ngx_table_elt_t  *h, *copy;
 
@@ -728,12 +747,9 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
             i = 0;
         }
 
-        for (j = 0; j < NGX_HTTP_SCIM_IDENTITY_N; j++) {
-            if (ngx_http_scim_same_header(&h[i].key,
-                                          &slcf->identity_names[j]))
-            {
-                found = 1;
-            }
+        if (ngx_http_scim_is_identity(slcf, &h[i].key)) {
+            found = 1;
+            break;
         }
     }
 
@@ -772,15 +788,7 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
             i = 0;
         }
 
-        for (j = 0; j < NGX_HTTP_SCIM_IDENTITY_N; j++) {
-            if (ngx_http_scim_same_header(&h[i].key,
-                                          &slcf->identity_names[j]))
-            {
-                break;
-            }
-        }
-
-        if (j < NGX_HTTP_SCIM_IDENTITY_N) {
+        if (ngx_http_scim_is_identity(slcf, &h[i].key)) {
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "scim: removed client header \"%V\"", &h[i].key);
             continue;

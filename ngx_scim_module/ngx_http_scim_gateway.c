@@ -17,7 +17,11 @@
 #include "ngx_http_scim_module.h"
 
 
-/* a cached decision: the zone generation it was computed at, then the blob */
+/*
+ * A cached decision: the zone generation it was computed at, the
+ * configuration's policy epoch, then the blob.
+ */
+#define NGX_HTTP_SCIM_DECISION_HEAD  (2 * sizeof(uint64_t))
 #define NGX_HTTP_SCIM_DECISION_TTL   600000
 #define NGX_HTTP_SCIM_DECISION_BUF   4096
 
@@ -47,6 +51,8 @@ static ngx_int_t ngx_http_scim_denied(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, ngx_http_scim_gateway_ctx_t *gctx);
 static ngx_int_t ngx_http_scim_gateway_page(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *title, ngx_str_t *text);
+static ngx_uint_t ngx_http_scim_is_identity(ngx_http_scim_loc_conf_t *slcf,
+    ngx_str_t *name);
 static ngx_uint_t ngx_http_scim_same_header(ngx_str_t *a, ngx_str_t *b);
 static void ngx_http_scim_policy_cleanup(void *data);
 
@@ -402,6 +408,9 @@ ngx_http_scim_gateway_init_main(ngx_conf_t *cf,
     ngx_uint_t                   i;
     ngx_http_scim_directory_t  **dirs;
 
+    smcf->policy_epoch = ((uint64_t) ngx_time() << 32)
+                         ^ ((uint64_t) ngx_pid << 16) ^ (uint64_t) ngx_random();
+
     if (smcf->policy == NULL) {
         return NGX_CONF_OK;
     }
@@ -569,7 +578,7 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
     char                       *blob;
     u_char                     *p, buf[NGX_HTTP_SCIM_DECISION_BUF];
     size_t                      blob_len;
-    uint64_t                    generation, cached;
+    uint64_t                    generation, cached[2];
     ngx_str_t                   key, value;
     ngx_http_scim_zone_ctx_t   *zctx;
     ngx_http_scim_main_conf_t  *smcf;
@@ -595,19 +604,20 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
     rc = ngx_http_scim_kv_get(smcf->shm_zone, NGX_HTTP_SCIM_KV_DECISION, &key,
                               &value, 0, NULL, 0);
 
-    if (rc == NGX_OK && value.len > sizeof(uint64_t)) {
-        ngx_memcpy(&cached, value.data, sizeof(uint64_t));
+    if (rc == NGX_OK && value.len > NGX_HTTP_SCIM_DECISION_HEAD) {
+        ngx_memcpy(cached, value.data, NGX_HTTP_SCIM_DECISION_HEAD);
 
-        if (cached == generation) {
-            p = ngx_pnalloc(r->pool, value.len - sizeof(uint64_t));
+        if (cached[0] == generation && cached[1] == smcf->policy_epoch) {
+            p = ngx_pnalloc(r->pool, value.len - NGX_HTTP_SCIM_DECISION_HEAD);
             if (p == NULL) {
                 return NGX_ERROR;
             }
 
-            ngx_memcpy(p, value.data + sizeof(uint64_t),
-                       value.len - sizeof(uint64_t));
+            ngx_memcpy(p, value.data + NGX_HTTP_SCIM_DECISION_HEAD,
+                       value.len - NGX_HTTP_SCIM_DECISION_HEAD);
 
-            if (scim_access_read((char *) p, value.len - sizeof(uint64_t),
+            if (scim_access_read((char *) p,
+                                 value.len - NGX_HTTP_SCIM_DECISION_HEAD,
                                  &gctx->access)
                 == SCIM_OK)
             {
@@ -632,15 +642,17 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    value.len = sizeof(uint64_t) + blob_len;
+    value.len = NGX_HTTP_SCIM_DECISION_HEAD + blob_len;
     value.data = ngx_pnalloc(r->pool, value.len);
     if (value.data == NULL) {
         free(blob);
         return NGX_ERROR;
     }
 
-    ngx_memcpy(value.data, &generation, sizeof(uint64_t));
-    ngx_memcpy(value.data + sizeof(uint64_t), blob, blob_len);
+    cached[0] = generation;
+    cached[1] = smcf->policy_epoch;
+    ngx_memcpy(value.data, cached, NGX_HTTP_SCIM_DECISION_HEAD);
+    ngx_memcpy(value.data + NGX_HTTP_SCIM_DECISION_HEAD, blob, blob_len);
     free(blob);
 
     /* a full zone only costs the next request a recomputation */
@@ -650,14 +662,31 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
                                 ngx_http_scim_now_ms()
                                 + NGX_HTTP_SCIM_DECISION_TTL, 0, 0);
 
-    if (scim_access_read((char *) value.data + sizeof(uint64_t), blob_len,
-                         &gctx->access)
+    if (scim_access_read((char *) value.data + NGX_HTTP_SCIM_DECISION_HEAD,
+                         blob_len, &gctx->access)
         != SCIM_OK)
     {
         return NGX_ERROR;
     }
 
     return NGX_OK;
+}
+
+
+/* whether a request header is (a disguise of) one of our identity headers */
+
+static ngx_uint_t
+ngx_http_scim_is_identity(ngx_http_scim_loc_conf_t *slcf, ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_SCIM_IDENTITY_N; i++) {
+        if (ngx_http_scim_same_header(name, &slcf->identity_names[i])) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -698,7 +727,7 @@ static ngx_int_t
 ngx_http_scim_identity_strip(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf)
 {
-    ngx_uint_t        i, j, found;
+    ngx_uint_t        i, found;
     ngx_list_part_t  *part, old;
     ngx_table_elt_t  *h, *copy;
 
@@ -718,12 +747,9 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
             i = 0;
         }
 
-        for (j = 0; j < NGX_HTTP_SCIM_IDENTITY_N; j++) {
-            if (ngx_http_scim_same_header(&h[i].key,
-                                          &slcf->identity_names[j]))
-            {
-                found = 1;
-            }
+        if (ngx_http_scim_is_identity(slcf, &h[i].key)) {
+            found = 1;
+            break;
         }
     }
 
@@ -762,15 +788,7 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
             i = 0;
         }
 
-        for (j = 0; j < NGX_HTTP_SCIM_IDENTITY_N; j++) {
-            if (ngx_http_scim_same_header(&h[i].key,
-                                          &slcf->identity_names[j]))
-            {
-                break;
-            }
-        }
-
-        if (j < NGX_HTTP_SCIM_IDENTITY_N) {
+        if (ngx_http_scim_is_identity(slcf, &h[i].key)) {
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "scim: removed client header \"%V\"", &h[i].key);
             continue;

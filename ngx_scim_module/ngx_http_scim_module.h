@@ -133,6 +133,9 @@ typedef struct {
 
     /* products and the groups that grant them (gateway.c) */
     scim_policy_t               *policy;
+    /* new at each configuration load: decisions cached by another
+     * configuration (other products, other groups) are not used */
+    uint64_t                     policy_epoch;
     u_char                      *policy_file;   /* the first scim_product */
     ngx_uint_t                   policy_line;
     /* this worker's logins waiting for the group commit (saml.c) */

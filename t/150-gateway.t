@@ -40,7 +40,11 @@ location /api/ {
 }
 location /any/ {
     scim_require any;
-    return 200 "user=\$scim_user|email=\$scim_email|name=\$scim_name|groups=\$scim_groups|products=\$scim_products|id=\$scim_user_id";
+    proxy_set_header X-Vars "user=\$scim_user|email=\$scim_email|name=\$scim_name|groups=\$scim_groups|products=\$scim_products|id=\$scim_user_id";
+    proxy_pass http://127.0.0.1:$http_port;
+}
+location /vars-without-require/ {
+    return 200 "user=\$scim_user";
 }
 location /public/ {
     proxy_pass http://127.0.0.1:$http_port;
@@ -148,8 +152,14 @@ ok(!exists $h->{'x-remote-user'} && !exists $h->{x_remote_groups},
    'identity headers sent by a client are removed where no session is required too');
 
 $res = get('/any/x', Cookie => $cookie);
-is($res->{body}, "user=alice\@example.com|email=alice\@example.com|name=Alice Liddell|groups=jira-users,Everyone|products=jira,wiki|id=$alice",
+is(echoed($res)->{headers}{'x-vars'},
+   "user=alice\@example.com|email=alice\@example.com|name=Alice Liddell|groups=jira-users,Everyone|products=jira,wiki|id=$alice",
    'the variables');
+is(get('/vars-without-require/', Cookie => $cookie)->{body}, 'user=alice@example.com',
+   'the variables work where no scim_require is');
+is(get('/vars-without-require/')->{body}, 'user=', 'and are empty without a session');
+$res = get('/any/x');
+is($res->{status}, 302, 'scim_require any refuses a request without a session');
 
 # --- FastCGI, uwsgi, gRPC
 $res = get('/fcgi/x', Cookie => $cookie, 'X-Remote-User' => 'admin', 'X_Remote_User' => 'admin');
@@ -206,7 +216,7 @@ $n->scim(PATCH => "/Groups/$group{'jira-users'}", { Operations => [{ op => 'repl
 next_requests('/jira/x', 200, 'renamed back');
 is($n->scim(DELETE => "/Groups/$group{'jira-users'}")->{status}, 204, 'delete the group');
 next_requests('/jira/x', 403, 'the group deleted: refused at once');
-like(get('/any/x', Cookie => $cookie)->{body}, qr/products=wiki\|/, 'the default group still grants wiki');
+like(echoed(get('/any/x', Cookie => $cookie))->{headers}{'x-vars'}, qr/products=wiki\|/, 'the default group still grants wiki');
 
 # --- the default group is not a synced group
 $res = $n->scim(POST => '/Groups', { schemas => ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName => 'everyone' });

@@ -44,7 +44,8 @@ static ngx_int_t ngx_http_scim_identity_strip(ngx_http_request_t *r,
 static ngx_int_t ngx_http_scim_identity_set(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, scim_access_t *access);
 static ngx_int_t ngx_http_scim_identity_push(ngx_http_request_t *r,
-    ngx_str_t *name, u_char *value, size_t len);
+    ngx_http_scim_loc_conf_t *slcf, ngx_uint_t kind, u_char *value,
+    size_t len);
 static ngx_int_t ngx_http_scim_unauthenticated(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
 static ngx_int_t ngx_http_scim_denied(ngx_http_request_t *r,
@@ -326,21 +327,33 @@ ngx_http_scim_gateway_merge(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *prev,
     for (i = 0; i < NGX_HTTP_SCIM_IDENTITY_N; i++) {
         if (conf->identity_explicit[i].data) {
             conf->identity_names[i] = conf->identity_explicit[i];
-            continue;
+
+        } else {
+            conf->identity_names[i].len = conf->identity_prefix.len
+                                      + ngx_http_scim_identity_suffixes[i].len;
+            p = ngx_pnalloc(cf->pool, conf->identity_names[i].len);
+            if (p == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            conf->identity_names[i].data = p;
+            p = ngx_cpymem(p, conf->identity_prefix.data,
+                           conf->identity_prefix.len);
+            ngx_memcpy(p, ngx_http_scim_identity_suffixes[i].data,
+                       ngx_http_scim_identity_suffixes[i].len);
         }
 
-        conf->identity_names[i].len = conf->identity_prefix.len
-                                      + ngx_http_scim_identity_suffixes[i].len;
-        p = ngx_pnalloc(cf->pool, conf->identity_names[i].len);
-        if (p == NULL) {
+        /* once here, not on every request (as proxy_set_header does) */
+
+        conf->identity_lowcase[i] = ngx_pnalloc(cf->pool,
+                                                conf->identity_names[i].len);
+        if (conf->identity_lowcase[i] == NULL) {
             return NGX_CONF_ERROR;
         }
 
-        conf->identity_names[i].data = p;
-        p = ngx_cpymem(p, conf->identity_prefix.data,
-                       conf->identity_prefix.len);
-        ngx_memcpy(p, ngx_http_scim_identity_suffixes[i].data,
-                   ngx_http_scim_identity_suffixes[i].len);
+        conf->identity_hash[i] = ngx_hash_strlow(conf->identity_lowcase[i],
+                                                 conf->identity_names[i].data,
+                                                 conf->identity_names[i].len);
     }
 
     if (conf->require == NGX_HTTP_SCIM_REQUIRE_OFF) {
@@ -810,30 +823,27 @@ static ngx_int_t
 ngx_http_scim_identity_set(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, scim_access_t *access)
 {
-    u_char     *p;
-    ngx_str_t  *names;
+    u_char  *p;
 
-    names = slcf->identity_names;
-
-    if (ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_USER],
+    if (ngx_http_scim_identity_push(r, slcf, NGX_HTTP_SCIM_IDENTITY_USER,
                                     (u_char *) access->user_name.data,
                                     access->user_name.len)
            != NGX_OK
-        || ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_EMAIL],
+        || ngx_http_scim_identity_push(r, slcf, NGX_HTTP_SCIM_IDENTITY_EMAIL,
                                        (u_char *) access->email.data,
                                        access->email.len)
            != NGX_OK
-        || ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_NAME],
+        || ngx_http_scim_identity_push(r, slcf, NGX_HTTP_SCIM_IDENTITY_NAME,
                                        (u_char *) access->display_name.data,
                                        access->display_name.len)
            != NGX_OK
-        || ngx_http_scim_identity_push(r,
-                                       &names[NGX_HTTP_SCIM_IDENTITY_USER_ID],
+        || ngx_http_scim_identity_push(r, slcf,
+                                       NGX_HTTP_SCIM_IDENTITY_USER_ID,
                                        (u_char *) access->user_id.data,
                                        access->user_id.len)
            != NGX_OK
-        || ngx_http_scim_identity_push(r,
-                                       &names[NGX_HTTP_SCIM_IDENTITY_PRODUCTS],
+        || ngx_http_scim_identity_push(r, slcf,
+                                       NGX_HTTP_SCIM_IDENTITY_PRODUCTS,
                                        (u_char *) access->product_names.data,
                                        access->product_names.len)
            != NGX_OK)
@@ -849,10 +859,10 @@ ngx_http_scim_identity_set(ngx_http_request_t *r,
      */
 
     if (access->groups.len <= slcf->identity_max_size) {
-        return ngx_http_scim_identity_push(r,
-                                     &names[NGX_HTTP_SCIM_IDENTITY_GROUPS],
-                                     (u_char *) access->groups.data,
-                                     access->groups.len);
+        return ngx_http_scim_identity_push(r, slcf,
+                                           NGX_HTTP_SCIM_IDENTITY_GROUPS,
+                                           (u_char *) access->groups.data,
+                                           access->groups.len);
     }
 
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -861,30 +871,36 @@ ngx_http_scim_identity_set(ngx_http_request_t *r,
                   "empty",
                   access->group_count, access->user_name.len,
                   access->user_name.data, slcf->identity_max_size,
-                  &names[NGX_HTTP_SCIM_IDENTITY_GROUPS]);
+                  &slcf->identity_names[NGX_HTTP_SCIM_IDENTITY_GROUPS]);
 
     p = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_GROUPS],
+    if (ngx_http_scim_identity_push(r, slcf, NGX_HTTP_SCIM_IDENTITY_GROUPS,
                                     (u_char *) "", 0)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    return ngx_http_scim_identity_push(r,
-                                   &names[NGX_HTTP_SCIM_IDENTITY_OVERFLOW], p,
+    return ngx_http_scim_identity_push(r, slcf,
+                                   NGX_HTTP_SCIM_IDENTITY_OVERFLOW, p,
                                    ngx_sprintf(p, "%uz", access->group_count)
                                    - p);
 }
 
 
+/*
+ * The name's lowercase form and hash were computed at configuration time;
+ * the entry points to them (nothing changes a request header's key).
+ */
+
 static ngx_int_t
-ngx_http_scim_identity_push(ngx_http_request_t *r, ngx_str_t *name,
-    u_char *value, size_t len)
+ngx_http_scim_identity_push(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_uint_t kind, u_char *value,
+    size_t len)
 {
     ngx_table_elt_t  *h;
 
@@ -893,16 +909,11 @@ ngx_http_scim_identity_push(ngx_http_request_t *r, ngx_str_t *name,
         return NGX_ERROR;
     }
 
-    h->key = *name;
+    h->key = slcf->identity_names[kind];
+    h->lowcase_key = slcf->identity_lowcase[kind];
+    h->hash = slcf->identity_hash[kind];
     h->value.data = value;
     h->value.len = len;
-
-    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
 
 #if (nginx_version >= 1023000)
     h->next = NULL;

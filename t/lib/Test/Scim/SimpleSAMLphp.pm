@@ -4,12 +4,13 @@ package Test::Scim::SimpleSAMLphp;
 # SimpleSAMLphp (package simplesamlphp, 1.19) on our own php-fpm (package
 # php8.2-fpm), served by a server block of the nginx under test.
 #
-#   my $idp = Test::Scim::SimpleSAMLphp->new(users => {
-#       alice => { password => 's3cret', mail => 'alice@example.com', ... },
-#   });
+#   my $idp = Test::Scim::SimpleSAMLphp->new(
+#       host => 'idp.example.test', tls => 1,   # https://idp.example.test:PORT
+#       users => { alice => { password => 's3cret', mail => 'alice@example.com' } });
 #   $idp->start;                       # php-fpm on a free port of 127.0.0.1
 #   servers => $idp->server_config     # the nginx server block (fastcgi_pass)
-#   $idp->fetch_metadata($file)        # its IdP metadata, as served
+#   $idp->fetch_metadata($file)        # its IdP metadata, as served (the
+#                                      # harness reads it over plain HTTP)
 #   $idp->trust_sp($sp_metadata_xml)   # our SP's metadata, as we serve it
 #   $idp->stop;                        # by PID; the END block does it too
 #
@@ -55,11 +56,13 @@ sub free_port {
 sub worker_user { $> == 0 ? 'nobody' : undef }
 
 # new(users => { name => { password, mail, givenName, sn, ... } },
+#     host => the name browsers use (127.0.0.1), tls => 1 (browsers reach it
+#     over https with a certificate made now; tls_spki() is its pin),
 #     port => the nginx port the IdP is served on (free by default))
 sub new {
     my ($class, %o) = @_;
     -x php_fpm()
-        or die "the IdP cannot start: no php-fpm in /usr/sbin (Debian package php8.2-fpm; "
+        or die "the IdP cannot start: php-fpm (${\ php_fpm()}) is missing (Debian package php8.2-fpm; "
              . "tools/install-deps test installs it)\n";
     -f ssp_root() . '/www/saml2/idp/SSOService.php'
         or die "the IdP cannot start: SimpleSAMLphp is not in ${\ ssp_root()} (Debian package "
@@ -67,10 +70,13 @@ sub new {
     my $dir = tempdir('scim-idp-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{TEST_KEEP});
     chmod 0755, $dir;
     my $self = bless {
-        dir      => $dir,
-        port     => $o{port} // free_port(),
-        fpm_port => free_port(),
-        users    => $o{users} // {},
+        dir        => $dir,
+        host       => $o{host} // '127.0.0.1',
+        tls        => $o{tls},
+        port       => $o{port} // free_port(),
+        plain_port => free_port(),
+        fpm_port   => free_port(),
+        users      => $o{users} // {},
     }, $class;
     push @instances, $self;
     make_path(map { "$dir/$_" } qw(config metadata cert log data tmp sessions));
@@ -80,15 +86,18 @@ sub new {
         chown $uid, $gid, map { "$dir/$_" } qw(log data tmp sessions);
     }
     $self->keypair;
+    $self->tls_keypair if $self->{tls};
     $self->write_config;
     return $self;
 }
 
 sub dir { $_[0]{dir} }
 sub port { $_[0]{port} }
-sub base_url { "http://127.0.0.1:$_[0]{port}/simplesaml/" }
+sub host { $_[0]{host} }
+sub base_url { ($_[0]{tls} ? 'https' : 'http') . "://$_[0]{host}:$_[0]{port}/simplesaml/" }
 sub entity_id { $_[0]->base_url . 'saml2/idp/metadata.php' }
-sub metadata_url { $_[0]->entity_id }
+# Where the test harness (HTTP::Tiny, no TLS) reads the metadata.
+sub metadata_url { "http://127.0.0.1:$_[0]{plain_port}/simplesaml/saml2/idp/metadata.php" }
 sub sso_url { $_[0]->base_url . 'saml2/idp/SSOService.php' }
 
 sub run {
@@ -119,6 +128,31 @@ sub keypair {
     run("openssl req -x509 -newkey rsa:2048 -nodes -keyout $self->{dir}/cert/idp.key "
         . "-out $self->{dir}/cert/idp.crt -days 2 -subj /CN=idp.e2e.test");
     chmod 0644, "$self->{dir}/cert/idp.key";    # read by the workers (nobody)
+}
+
+# The certificate browsers see: for host(), RSA-2048, self-signed.
+sub tls_keypair {
+    my $self = shift;
+    my ($key, $crt) = tls_certificate("$self->{dir}/cert/tls", $self->{host});
+    $self->{tls_spki} = spki($crt);
+}
+
+# SHA-256 of a certificate's public key, base64: what Chromium's
+# --ignore-certificate-errors-spki-list takes to trust that one key.
+sub tls_spki { $_[0]{tls_spki} }
+
+sub tls_certificate {
+    my ($base, $host) = @_;
+    run("openssl req -x509 -newkey rsa:2048 -nodes -keyout $base.key -out $base.crt -days 2 "
+        . "-subj /CN=$host -addext subjectAltName=DNS:$host");
+    return ("$base.key", "$base.crt");
+}
+
+sub spki {
+    my ($crt) = @_;
+    my $b64 = run("openssl x509 -in $crt -noout -pubkey | openssl pkey -pubin -outform der "
+                  . "| openssl dgst -sha256 -binary | openssl base64 -A");
+    return $b64 =~ s/\s+//gr;
 }
 
 # A PHP file returning $name = the decoded JSON of $data: no PHP quoting to
@@ -173,18 +207,18 @@ sub write_config {
         'session.phpsession.cookiename' => 'SimpleSAML',
         'session.phpsession.httponly' => JSON::PP::true,
         'session.cookie.name'     => 'SimpleSAMLSessionID',
-        # Plain HTTP on the loopback: cookies without Secure (and so without
-        # SameSite=None, which needs Secure).
-        'session.cookie.secure'   => JSON::PP::false,
-        'session.cookie.samesite' => undef,
+        # On TLS, what Debian's own configuration sets; on plain HTTP,
+        # cookies without Secure (and so without SameSite=None).
+        'session.cookie.secure'   => $self->{tls} ? JSON::PP::true : JSON::PP::false,
+        'session.cookie.samesite' => $self->{tls} ? 'None' : undef,
         'session.authtoken.cookiename' => 'SimpleSAMLAuthToken',
-        'language.cookie.secure'  => JSON::PP::false,
-        'language.cookie.samesite' => undef,
+        'language.cookie.secure'  => $self->{tls} ? JSON::PP::true : JSON::PP::false,
+        'language.cookie.samesite' => $self->{tls} ? 'None' : undef,
         'language.default'        => 'en',
         'language.available'      => ['en'],
         'theme.use'               => 'default',
         production                => JSON::PP::true,
-        'trusted.url.domains'     => ["127.0.0.1:$self->{port}"],
+        'trusted.url.domains'     => ["$self->{host}:$self->{port}"],
     }));
 
     my %users;
@@ -255,14 +289,18 @@ sub trust_sp {
 
 # The nginx server block serving SimpleSAMLphp (static assets by alias,
 # PHP through fastcgi_pass to our php-fpm), the layout of SimpleSAMLphp's
-# own nginx example.
+# own nginx example; a second, plain listener for the test harness.
 sub server_config {
     my $self = shift;
     my $www = ssp_root() . '/www';
+    my $listen = $self->{tls}
+        ? "listen 127.0.0.1:$self->{port} ssl;\n        ssl_certificate $self->{dir}/cert/tls.crt;\n"
+          . "        ssl_certificate_key $self->{dir}/cert/tls.key;\n"
+        : "listen 127.0.0.1:$self->{port};\n";
     return <<"EOF";
     server {
-        listen 127.0.0.1:$self->{port};
-        server_name idp;
+        $listen        listen 127.0.0.1:$self->{plain_port};
+        server_name $self->{host};
         location = / { return 302 /simplesaml/; }
         location ^~ /simplesaml/ {
             alias $www/;

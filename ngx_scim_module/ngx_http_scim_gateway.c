@@ -41,6 +41,9 @@ static ngx_int_t ngx_http_scim_gateway_decide(ngx_http_request_t *r,
 static ngx_int_t ngx_http_scim_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_scim_identity_strip(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
+static ngx_int_t ngx_http_scim_strip_session_cookies(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf,
+    u_char *name, size_t len);
 static ngx_int_t ngx_http_scim_identity_set(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, scim_access_t *access);
 static ngx_int_t ngx_http_scim_identity_push(ngx_http_request_t *r,
@@ -512,7 +515,132 @@ ngx_http_scim_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ngx_http_scim_strip_session_cookies(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     return NGX_DECLINED;
+}
+
+
+/*
+ * The session cookie is a bearer credential of nginx's, not of the app:
+ * the app behind scim_require gets the identity headers instead, and the
+ * Cookie header it receives no longer carries our session and login
+ * cookies (an app, or its logs, could otherwise replay them).
+ */
+
+static ngx_int_t
+ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
+{
+    u_char                     *p, *last, *start, *end, *name_end, *out, *o;
+    ngx_uint_t                  i, changed;
+    ngx_list_part_t            *part;
+    ngx_table_elt_t            *h;
+    ngx_http_scim_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len != sizeof("Cookie") - 1
+            || ngx_strncasecmp(h[i].key.data, (u_char *) "Cookie",
+                               sizeof("Cookie") - 1) != 0)
+        {
+            continue;
+        }
+
+        out = ngx_pnalloc(r->pool, h[i].value.len);
+        if (out == NULL) {
+            return NGX_ERROR;
+        }
+
+        o = out;
+        changed = 0;
+        p = h[i].value.data;
+        last = p + h[i].value.len;
+
+        while (p < last) {
+            start = p;
+
+            while (start < last && (*start == ' ' || *start == ';')) {
+                start++;
+            }
+
+            end = ngx_strlchr(start, last, ';');
+            if (end == NULL) {
+                end = last;
+            }
+
+            name_end = ngx_strlchr(start, end, '=');
+            if (name_end == NULL) {
+                name_end = end;
+            }
+
+            if (start < end
+                && ngx_http_scim_session_cookie(smcf, start, name_end - start))
+            {
+                changed = 1;
+
+            } else if (start < end) {
+                if (o != out) {
+                    *o++ = ';';
+                    *o++ = ' ';
+                }
+
+                o = ngx_cpymem(o, start, end - start);
+            }
+
+            p = end + 1;
+        }
+
+        if (changed) {
+            h[i].value.data = out;
+            h[i].value.len = o - out;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf, u_char *name,
+    size_t len)
+{
+    ngx_uint_t                   i;
+    ngx_http_scim_directory_t  **dirs;
+
+    dirs = smcf->directories.elts;
+
+    for (i = 0; i < smcf->directories.nelts; i++) {
+        if (dirs[i]->saml == NULL) {
+            continue;
+        }
+
+        if ((dirs[i]->cookie_name.len == len
+             && ngx_strncmp(dirs[i]->cookie_name.data, name, len) == 0)
+            || (dirs[i]->request_cookie.len == len
+                && ngx_strncmp(dirs[i]->request_cookie.data, name, len) == 0))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

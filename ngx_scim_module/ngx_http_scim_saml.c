@@ -1276,11 +1276,17 @@ ngx_http_scim_saml_opened(ngx_http_scim_saml_login_t *login,
                   "(\"%s\" from IdP \"%s\")", &dir->name, login->user.id,
                   login->assertion->login, login->assertion->issuer);
 
+    /* the login cookie was single use: it is of no further use */
+
     if (ngx_http_scim_saml_set_cookie(r, dir, &dir->cookie_name,
                                       login->cookie,
                                       SCIM_SAML_COOKIE_SIZE - 1,
                                       NGX_HTTP_SCIM_COOKIE_SESSION)
-        != NGX_OK)
+           != NGX_OK
+        || ngx_http_scim_saml_set_cookie(r, dir, &dir->request_cookie,
+                                         (u_char *) "", 0,
+                                         NGX_HTTP_SCIM_COOKIE_DELETE)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

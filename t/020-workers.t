@@ -48,7 +48,11 @@ for my $id (sort keys %created_by) {
             $cross++;
             last;
         }
-        is($res->{status}, 200, "user $id read by its writer") or diag($res->{body});
+        # a read by the writer itself proves nothing here; it must still work
+        if ($res->{status} != 200) {
+            fail("user $id read by its writer: expected 200, got $res->{status}");
+            diag($res->{body});
+        }
     }
 }
 is($cross, 40, 'every user was read through another worker than its writer');

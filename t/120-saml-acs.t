@@ -21,7 +21,7 @@ alice@example.com
 --- error_code: 303
 --- response_headers_like
 Location: ^http://127\.0\.0\.1:\d+/wiki/page\?x=1$
-Set-Cookie: ^scim_session=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Lax$
+Set-Cookie: ^scim_session=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Lax\nscim_session_req=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax$
 Cache-Control: ^no-store$
 --- signed_in: 1
 --- error_log_like

@@ -145,6 +145,9 @@ is($h->{'x-remote-user-id'}, $alice, 'X-Remote-User-Id');
 is($h->{'x-remote-groups'}, 'jira-users,Everyone', 'X-Remote-Groups: synced groups and the default group');
 is($h->{'x-remote-products'}, 'jira,wiki', 'X-Remote-Products');
 ok(!exists $h->{x_remote_user}, 'the underscore disguise is removed');
+$res = get('/jira/page', Cookie => "theme=dark; $cookie; scim_session_req=abc; lang=en");
+is(echoed($res)->{headers}{cookie}, 'theme=dark; lang=en',
+   'the app gets its own cookies, not the session and login cookies');
 
 $res = get('/public/x', 'X-Remote-User' => 'admin', 'X_Remote_Groups' => 'x');
 $h = echoed($res)->{headers};

@@ -271,7 +271,9 @@ sub stop {
 # SIGKILL the master and every worker: a crash, as far as the store can tell.
 sub kill9 {
     my $self = shift;
-    my @all = ($self->workers, $self->{pid});
+    # The master first: killed after a worker, it could still log the
+    # worker's death, which a crash would not.
+    my @all = ($self->{pid}, $self->workers);
     kill 'KILL', @all;
     waitpid($self->{pid}, 0);
     delete $self->{pid};

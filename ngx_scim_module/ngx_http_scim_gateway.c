@@ -42,6 +42,8 @@ static ngx_int_t ngx_http_scim_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_scim_identity_strip(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
 static ngx_int_t ngx_http_scim_strip_session_cookies(ngx_http_request_t *r);
+static ngx_int_t ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
+    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h);
 static ngx_uint_t ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf,
     u_char *name, size_t len);
 static ngx_int_t ngx_http_scim_identity_set(ngx_http_request_t *r,
@@ -533,84 +535,100 @@ ngx_http_scim_access_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
 {
-    u_char                     *p, *last, *start, *end, *name_end, *out, *o;
-    ngx_uint_t                  i, changed;
-    ngx_list_part_t            *part;
     ngx_table_elt_t            *h;
     ngx_http_scim_main_conf_t  *smcf;
+#if (nginx_version < 1023000)
+    ngx_uint_t                  i;
+    ngx_table_elt_t           **cookies;
+#endif
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    /*
+     * The Cookie headers nginx has already collected, not a walk of every
+     * request header: this runs on every request to a protected location.
+     */
 
-    for (i = 0; /* void */; i++) {
+#if (nginx_version >= 1023000)
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len != sizeof("Cookie") - 1
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "Cookie",
-                               sizeof("Cookie") - 1) != 0)
-        {
-            continue;
-        }
-
-        out = ngx_pnalloc(r->pool, h[i].value.len);
-        if (out == NULL) {
+    for (h = r->headers_in.cookie; h; h = h->next) {
+        if (ngx_http_scim_strip_cookie_header(r, smcf, h) != NGX_OK) {
             return NGX_ERROR;
         }
+    }
 
-        o = out;
-        changed = 0;
-        p = h[i].value.data;
-        last = p + h[i].value.len;
+#else
 
-        while (p < last) {
-            start = p;
+    cookies = r->headers_in.cookies.elts;
 
-            while (start < last && (*start == ' ' || *start == ';')) {
-                start++;
-            }
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        h = cookies[i];
 
-            end = ngx_strlchr(start, last, ';');
-            if (end == NULL) {
-                end = last;
-            }
+        if (ngx_http_scim_strip_cookie_header(r, smcf, h) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
 
-            name_end = ngx_strlchr(start, end, '=');
-            if (name_end == NULL) {
-                name_end = end;
-            }
+#endif
 
-            if (start < end
-                && ngx_http_scim_session_cookie(smcf, start, name_end - start))
-            {
-                changed = 1;
+    return NGX_OK;
+}
 
-            } else if (start < end) {
-                if (o != out) {
-                    *o++ = ';';
-                    *o++ = ' ';
-                }
 
-                o = ngx_cpymem(o, start, end - start);
-            }
+static ngx_int_t
+ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
+    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h)
+{
+    u_char      *p, *last, *start, *end, *name_end, *out, *o;
+    ngx_uint_t   changed;
 
-            p = end + 1;
+    out = ngx_pnalloc(r->pool, h->value.len);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    o = out;
+    changed = 0;
+    p = h->value.data;
+    last = p + h->value.len;
+
+    while (p < last) {
+        start = p;
+
+        while (start < last && (*start == ' ' || *start == ';')) {
+            start++;
         }
 
-        if (changed) {
-            h[i].value.data = out;
-            h[i].value.len = o - out;
+        end = ngx_strlchr(start, last, ';');
+        if (end == NULL) {
+            end = last;
         }
+
+        name_end = ngx_strlchr(start, end, '=');
+        if (name_end == NULL) {
+            name_end = end;
+        }
+
+        if (start < end
+            && ngx_http_scim_session_cookie(smcf, start, name_end - start))
+        {
+            changed = 1;
+
+        } else if (start < end) {
+            if (o != out) {
+                *o++ = ';';
+                *o++ = ' ';
+            }
+
+            o = ngx_cpymem(o, start, end - start);
+        }
+
+        p = end + 1;
+    }
+
+    if (changed) {
+        h->value.data = out;
+        h->value.len = o - out;
     }
 
     return NGX_OK;

@@ -118,6 +118,7 @@ run: all
 bench: deps-bench all
 	flock /tmp/scim-bench.lock bench/run
 	flock /tmp/scim-bench.lock bench/saml
+	flock /tmp/scim-bench.lock bench/gateway
 
 clean:
 	rm -rf $(BUILD)

@@ -42,12 +42,15 @@ static ngx_int_t ngx_http_scim_access_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_scim_identity_strip(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
 static ngx_int_t ngx_http_scim_strip_session_cookies(ngx_http_request_t *r);
+static ngx_int_t ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
+    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h);
 static ngx_uint_t ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf,
     u_char *name, size_t len);
 static ngx_int_t ngx_http_scim_identity_set(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, scim_access_t *access);
 static ngx_int_t ngx_http_scim_identity_push(ngx_http_request_t *r,
-    ngx_str_t *name, u_char *value, size_t len);
+    ngx_http_scim_loc_conf_t *slcf, ngx_uint_t kind, u_char *value,
+    size_t len);
 static ngx_int_t ngx_http_scim_unauthenticated(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
 static ngx_int_t ngx_http_scim_denied(ngx_http_request_t *r,
@@ -329,21 +332,33 @@ ngx_http_scim_gateway_merge(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *prev,
     for (i = 0; i < NGX_HTTP_SCIM_IDENTITY_N; i++) {
         if (conf->identity_explicit[i].data) {
             conf->identity_names[i] = conf->identity_explicit[i];
-            continue;
+
+        } else {
+            conf->identity_names[i].len = conf->identity_prefix.len
+                                      + ngx_http_scim_identity_suffixes[i].len;
+            p = ngx_pnalloc(cf->pool, conf->identity_names[i].len);
+            if (p == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            conf->identity_names[i].data = p;
+            p = ngx_cpymem(p, conf->identity_prefix.data,
+                           conf->identity_prefix.len);
+            ngx_memcpy(p, ngx_http_scim_identity_suffixes[i].data,
+                       ngx_http_scim_identity_suffixes[i].len);
         }
 
-        conf->identity_names[i].len = conf->identity_prefix.len
-                                      + ngx_http_scim_identity_suffixes[i].len;
-        p = ngx_pnalloc(cf->pool, conf->identity_names[i].len);
-        if (p == NULL) {
+        /* once here, not on every request (as proxy_set_header does) */
+
+        conf->identity_lowcase[i] = ngx_pnalloc(cf->pool,
+                                                conf->identity_names[i].len);
+        if (conf->identity_lowcase[i] == NULL) {
             return NGX_CONF_ERROR;
         }
 
-        conf->identity_names[i].data = p;
-        p = ngx_cpymem(p, conf->identity_prefix.data,
-                       conf->identity_prefix.len);
-        ngx_memcpy(p, ngx_http_scim_identity_suffixes[i].data,
-                   ngx_http_scim_identity_suffixes[i].len);
+        conf->identity_hash[i] = ngx_hash_strlow(conf->identity_lowcase[i],
+                                                 conf->identity_names[i].data,
+                                                 conf->identity_names[i].len);
     }
 
     if (conf->require == NGX_HTTP_SCIM_REQUIRE_OFF) {
@@ -520,84 +535,100 @@ ngx_http_scim_access_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
 {
-    u_char                     *p, *last, *start, *end, *name_end, *out, *o;
-    ngx_uint_t                  i, changed;
-    ngx_list_part_t            *part;
     ngx_table_elt_t            *h;
     ngx_http_scim_main_conf_t  *smcf;
+#if (nginx_version < 1023000)
+    ngx_uint_t                  i;
+    ngx_table_elt_t           **cookies;
+#endif
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    /*
+     * The Cookie headers nginx has already collected, not a walk of every
+     * request header: this runs on every request to a protected location.
+     */
 
-    for (i = 0; /* void */; i++) {
+#if (nginx_version >= 1023000)
 
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len != sizeof("Cookie") - 1
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "Cookie",
-                               sizeof("Cookie") - 1) != 0)
-        {
-            continue;
-        }
-
-        out = ngx_pnalloc(r->pool, h[i].value.len);
-        if (out == NULL) {
+    for (h = r->headers_in.cookie; h; h = h->next) {
+        if (ngx_http_scim_strip_cookie_header(r, smcf, h) != NGX_OK) {
             return NGX_ERROR;
         }
+    }
 
-        o = out;
-        changed = 0;
-        p = h[i].value.data;
-        last = p + h[i].value.len;
+#else
 
-        while (p < last) {
-            start = p;
+    cookies = r->headers_in.cookies.elts;
 
-            while (start < last && (*start == ' ' || *start == ';')) {
-                start++;
-            }
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        h = cookies[i];
 
-            end = ngx_strlchr(start, last, ';');
-            if (end == NULL) {
-                end = last;
-            }
+        if (ngx_http_scim_strip_cookie_header(r, smcf, h) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
 
-            name_end = ngx_strlchr(start, end, '=');
-            if (name_end == NULL) {
-                name_end = end;
-            }
+#endif
 
-            if (start < end
-                && ngx_http_scim_session_cookie(smcf, start, name_end - start))
-            {
-                changed = 1;
+    return NGX_OK;
+}
 
-            } else if (start < end) {
-                if (o != out) {
-                    *o++ = ';';
-                    *o++ = ' ';
-                }
 
-                o = ngx_cpymem(o, start, end - start);
-            }
+static ngx_int_t
+ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
+    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h)
+{
+    u_char      *p, *last, *start, *end, *name_end, *out, *o;
+    ngx_uint_t   changed;
 
-            p = end + 1;
+    out = ngx_pnalloc(r->pool, h->value.len);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    o = out;
+    changed = 0;
+    p = h->value.data;
+    last = p + h->value.len;
+
+    while (p < last) {
+        start = p;
+
+        while (start < last && (*start == ' ' || *start == ';')) {
+            start++;
         }
 
-        if (changed) {
-            h[i].value.data = out;
-            h[i].value.len = o - out;
+        end = ngx_strlchr(start, last, ';');
+        if (end == NULL) {
+            end = last;
         }
+
+        name_end = ngx_strlchr(start, end, '=');
+        if (name_end == NULL) {
+            name_end = end;
+        }
+
+        if (start < end
+            && ngx_http_scim_session_cookie(smcf, start, name_end - start))
+        {
+            changed = 1;
+
+        } else if (start < end) {
+            if (o != out) {
+                *o++ = ';';
+                *o++ = ' ';
+            }
+
+            o = ngx_cpymem(o, start, end - start);
+        }
+
+        p = end + 1;
+    }
+
+    if (changed) {
+        h->value.data = out;
+        h->value.len = o - out;
     }
 
     return NGX_OK;
@@ -938,30 +969,27 @@ static ngx_int_t
 ngx_http_scim_identity_set(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, scim_access_t *access)
 {
-    u_char     *p;
-    ngx_str_t  *names;
+    u_char  *p;
 
-    names = slcf->identity_names;
-
-    if (ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_USER],
+    if (ngx_http_scim_identity_push(r, slcf, NGX_HTTP_SCIM_IDENTITY_USER,
                                     (u_char *) access->user_name.data,
                                     access->user_name.len)
            != NGX_OK
-        || ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_EMAIL],
+        || ngx_http_scim_identity_push(r, slcf, NGX_HTTP_SCIM_IDENTITY_EMAIL,
                                        (u_char *) access->email.data,
                                        access->email.len)
            != NGX_OK
-        || ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_NAME],
+        || ngx_http_scim_identity_push(r, slcf, NGX_HTTP_SCIM_IDENTITY_NAME,
                                        (u_char *) access->display_name.data,
                                        access->display_name.len)
            != NGX_OK
-        || ngx_http_scim_identity_push(r,
-                                       &names[NGX_HTTP_SCIM_IDENTITY_USER_ID],
+        || ngx_http_scim_identity_push(r, slcf,
+                                       NGX_HTTP_SCIM_IDENTITY_USER_ID,
                                        (u_char *) access->user_id.data,
                                        access->user_id.len)
            != NGX_OK
-        || ngx_http_scim_identity_push(r,
-                                       &names[NGX_HTTP_SCIM_IDENTITY_PRODUCTS],
+        || ngx_http_scim_identity_push(r, slcf,
+                                       NGX_HTTP_SCIM_IDENTITY_PRODUCTS,
                                        (u_char *) access->product_names.data,
                                        access->product_names.len)
            != NGX_OK)
@@ -977,10 +1005,10 @@ ngx_http_scim_identity_set(ngx_http_request_t *r,
      */
 
     if (access->groups.len <= slcf->identity_max_size) {
-        return ngx_http_scim_identity_push(r,
-                                     &names[NGX_HTTP_SCIM_IDENTITY_GROUPS],
-                                     (u_char *) access->groups.data,
-                                     access->groups.len);
+        return ngx_http_scim_identity_push(r, slcf,
+                                           NGX_HTTP_SCIM_IDENTITY_GROUPS,
+                                           (u_char *) access->groups.data,
+                                           access->groups.len);
     }
 
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -989,30 +1017,36 @@ ngx_http_scim_identity_set(ngx_http_request_t *r,
                   "empty",
                   access->group_count, access->user_name.len,
                   access->user_name.data, slcf->identity_max_size,
-                  &names[NGX_HTTP_SCIM_IDENTITY_GROUPS]);
+                  &slcf->identity_names[NGX_HTTP_SCIM_IDENTITY_GROUPS]);
 
     p = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    if (ngx_http_scim_identity_push(r, &names[NGX_HTTP_SCIM_IDENTITY_GROUPS],
+    if (ngx_http_scim_identity_push(r, slcf, NGX_HTTP_SCIM_IDENTITY_GROUPS,
                                     (u_char *) "", 0)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    return ngx_http_scim_identity_push(r,
-                                   &names[NGX_HTTP_SCIM_IDENTITY_OVERFLOW], p,
+    return ngx_http_scim_identity_push(r, slcf,
+                                   NGX_HTTP_SCIM_IDENTITY_OVERFLOW, p,
                                    ngx_sprintf(p, "%uz", access->group_count)
                                    - p);
 }
 
 
+/*
+ * The name's lowercase form and hash were computed at configuration time;
+ * the entry points to them (nothing changes a request header's key).
+ */
+
 static ngx_int_t
-ngx_http_scim_identity_push(ngx_http_request_t *r, ngx_str_t *name,
-    u_char *value, size_t len)
+ngx_http_scim_identity_push(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_uint_t kind, u_char *value,
+    size_t len)
 {
     ngx_table_elt_t  *h;
 
@@ -1021,16 +1055,11 @@ ngx_http_scim_identity_push(ngx_http_request_t *r, ngx_str_t *name,
         return NGX_ERROR;
     }
 
-    h->key = *name;
+    h->key = slcf->identity_names[kind];
+    h->lowcase_key = slcf->identity_lowcase[kind];
+    h->hash = slcf->identity_hash[kind];
     h->value.data = value;
     h->value.len = len;
-
-    h->lowcase_key = ngx_pnalloc(r->pool, name->len);
-    if (h->lowcase_key == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = ngx_hash_strlow(h->lowcase_key, name->data, name->len);
 
 #if (nginx_version >= 1023000)
     h->next = NULL;

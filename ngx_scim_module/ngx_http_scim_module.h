@@ -173,6 +173,9 @@ typedef struct {
     /* scim_identity_header, then the names in force (merge) */
     ngx_str_t                    identity_explicit[NGX_HTTP_SCIM_IDENTITY_N];
     ngx_str_t                    identity_names[NGX_HTTP_SCIM_IDENTITY_N];
+    /* their lowercase forms and hashes, as r->headers_in entries need */
+    u_char                      *identity_lowcase[NGX_HTTP_SCIM_IDENTITY_N];
+    ngx_uint_t                   identity_hash[NGX_HTTP_SCIM_IDENTITY_N];
     size_t                       identity_max_size;
 } ngx_http_scim_loc_conf_t;
 

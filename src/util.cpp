@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
@@ -23,9 +24,20 @@ std::string new_time_ordered_uuid() {
     if (RAND_bytes(b, sizeof(b)) != 1) throw std::runtime_error("RAND_bytes failed");
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t ms = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+    // RFC 9562 §6.2 method 3: rand_a holds the sub-millisecond fraction, and
+    // a process never issues a value below its last one, so two resources
+    // created in the same millisecond still list in creation order.
+    uint64_t stamp = (static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000) << 12 |
+                     (static_cast<uint64_t>(ts.tv_nsec % 1000000) << 12) / 1000000;
+    static std::atomic<uint64_t> last{0};
+    uint64_t prev = last.load(std::memory_order_relaxed);
+    do {
+        if (stamp <= prev) stamp = prev + 1;
+    } while (!last.compare_exchange_weak(prev, stamp, std::memory_order_relaxed));
+    uint64_t ms = stamp >> 12;
     for (int i = 0; i < 6; i++) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
-    b[6] = (b[6] & 0x0f) | 0x70;
+    b[6] = static_cast<unsigned char>(0x70 | ((stamp >> 8) & 0x0f));
+    b[7] = static_cast<unsigned char>(stamp & 0xff);
     b[8] = (b[8] & 0x3f) | 0x80;
     std::string h = hex(b, sizeof(b));
     return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +

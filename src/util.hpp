@@ -11,8 +11,9 @@ namespace scim {
 
 // A random RFC 4122 version 4 UUID in lower case. Throws on RNG failure.
 std::string new_uuid();
-// An RFC 9562 version 7 UUID: 48 bits of Unix milliseconds, then random
-// bits, so ids sort by creation time. Throws on RNG failure.
+// An RFC 9562 version 7 UUID: 48 bits of Unix milliseconds, 12 bits of
+// sub-millisecond fraction, then random bits, so ids sort by creation time
+// (strictly within a process). Throws on RNG failure.
 std::string new_time_ordered_uuid();
 
 // Current UTC time as RFC 3339 with milliseconds: 2026-11-25T13:23:29.123Z.

@@ -167,6 +167,35 @@ START_TEST(deletes_cascade_through_the_index)
 }
 END_TEST
 
+/* Ids are time-ordered and strictly increasing within a process, so resources
+ * created in the same millisecond still list (and show in a user's groups)
+ * in the order they were created. */
+START_TEST(back_to_back_creates_keep_their_order)
+{
+    char u1[40], body[512], name[16];
+    snprintf(u1, sizeof(u1), "%s", new_user("dora"));
+    for (int i = 0; i < 64; i++) {
+        snprintf(body, sizeof(body), "{\"schemas\":[\"" GROUP "\"],\"displayName\":\"g%02d\","
+                 "\"members\":[{\"value\":\"%s\"}]}", 63 - i, u1);
+        json_decref(unit_do(&env, SCIM_METHOD_POST, "/Groups", NULL, body, 201, NULL));
+    }
+    json_t *list = unit_do(&env, SCIM_METHOD_GET, "/Groups", "count=100", NULL, 200, NULL);
+    json_t *user = get_path("/Users/%s", u1, NULL);
+    json_t *resources = json_object_get(list, "Resources"), *groups = json_object_get(user, "groups");
+    ck_assert_uint_eq(json_array_size(resources), 64);
+    ck_assert_uint_eq(json_array_size(groups), 64);
+    for (int i = 0; i < 64; i++) {
+        snprintf(name, sizeof(name), "g%02d", 63 - i);
+        const char *listed = json_string_value(json_object_get(json_array_get(resources, i), "displayName"));
+        const char *shown = json_string_value(json_object_get(json_array_get(groups, i), "display"));
+        ck_assert_msg(listed && strcmp(listed, name) == 0, "/Groups item %d: expected %s, got %s", i, name, listed);
+        ck_assert_msg(shown && strcmp(shown, name) == 0, "user's groups item %d: expected %s, got %s", i, name, shown);
+    }
+    json_decref(list);
+    json_decref(user);
+}
+END_TEST
+
 START_TEST(ten_thousand_members_in_one_patch)
 {
     enum { N = 10000 };
@@ -312,6 +341,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, group_lifecycle_and_both_directions);
     tcase_add_test(tc, deletes_cascade_through_the_index);
+    tcase_add_test(tc, back_to_back_creates_keep_their_order);
     tcase_add_test(tc, ten_thousand_members_in_one_patch);
     tcase_add_test(tc, put_replaces_members_and_filters_find_them);
     tcase_add_test(tc, patch_operations_see_the_ones_before);

@@ -374,6 +374,37 @@ START_TEST(ids_round_trip)
 }
 END_TEST
 
+/* the decoder takes four digits a step: every position refuses every byte
+ * that is not a base64url digit, and the last digit's two spare bits are
+ * ignored as base64 ignores them */
+START_TEST(ids_decode_every_byte)
+{
+    int pos, b, valid;
+    unsigned char id[SCIM_SAML_SESSION_ID_SIZE], back[SCIM_SAML_SESSION_ID_SIZE];
+    char cookie[SCIM_SAML_COOKIE_SIZE], t[SCIM_SAML_COOKIE_SIZE];
+    ck_assert_int_eq(scim_saml_new_id(id, cookie), SCIM_OK);
+    for (pos = 0; pos < SCIM_SAML_COOKIE_SIZE - 1; pos++) {
+        for (b = 0; b < 256; b++) {
+            memcpy(t, cookie, sizeof(t));
+            t[pos] = (char) b;
+            valid = (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9')
+                    || b == '-' || b == '_';
+            ck_assert_int_eq(scim_saml_decode_id(t, SCIM_SAML_COOKIE_SIZE - 1, back),
+                             valid ? SCIM_OK : SCIM_EINVAL);
+        }
+    }
+    memcpy(t, cookie, sizeof(t));
+    t[42] = 'A';
+    ck_assert_int_eq(scim_saml_decode_id(t, 43, id), SCIM_OK);
+    t[42] = 'D';
+    ck_assert_int_eq(scim_saml_decode_id(t, 43, back), SCIM_OK);
+    ck_assert_int_eq(memcmp(id, back, sizeof(id)), 0);
+    t[42] = 'E';
+    ck_assert_int_eq(scim_saml_decode_id(t, 43, back), SCIM_OK);
+    ck_assert_int_ne(memcmp(id, back, sizeof(id)), 0);
+}
+END_TEST
+
 static const struct {
     const char *path;
     int ok;
@@ -822,6 +853,7 @@ static Suite *saml_suite(void)
                         sizeof(bad_settings) / sizeof(bad_settings[0]));
     tcase_add_test(tc, sp_refuses_bad_files);
     tcase_add_test(tc, ids_round_trip);
+    tcase_add_test(tc, ids_decode_every_byte);
     tcase_add_loop_test(tc, return_path_table, 0, sizeof(return_paths) / sizeof(return_paths[0]));
     tcase_add_test(tc, login_redirect);
     tcase_add_test(tc, acs_accepts_a_signed_response);

@@ -26,11 +26,11 @@ use warnings;
 use File::Path qw(make_path);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
-use IO::Socket::INET;
 use JSON::PP ();
 use MIME::Base64 qw(decode_base64);
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
+use Test::Scim::Nginx;
 
 my $ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
@@ -44,14 +44,6 @@ END {
 sub chromium { $ENV{TEST_CHROMIUM} // '/usr/bin/chromium' }
 sub chromedriver { $ENV{TEST_CHROMEDRIVER} // '/usr/bin/chromedriver' }
 
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp')
-        or die "cannot find a free port: $!";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
-}
-
 # new(dir => DIR (a temporary one by default), args => [more Chromium
 # flags], page_load => seconds (20)).
 sub new {
@@ -64,7 +56,7 @@ sub new {
     make_path("$dir/profile");
     my $self = bless {
         dir  => $dir,
-        port => free_port(),
+        port => Test::Scim::Nginx::free_port(),
         http => HTTP::Tiny->new(keep_alive => 1, timeout => 60),
         json => JSON::PP->new->canonical->allow_nonref,
     }, $class;
@@ -125,14 +117,7 @@ sub start_driver {
 sub stop_driver {
     my $self = shift;
     my $pid = delete $self->{pid} or return;
-    kill 'TERM', $pid;
-    my $deadline = time + 10;
-    while (time < $deadline) {
-        return if waitpid($pid, WNOHANG) == $pid;
-        sleep 0.02;
-    }
-    kill 'KILL', $pid;
-    waitpid($pid, 0);
+    Test::Scim::Nginx::end_process($pid, 'TERM');
 }
 
 # One WebDriver command: (METHOD, PATH under the session or absolute when

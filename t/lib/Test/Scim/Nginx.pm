@@ -258,7 +258,15 @@ sub reload {
 sub stop {
     my $self = shift;
     my $pid = delete $self->{pid} or return;
-    kill 'QUIT', $pid;
+    end_process($pid, 'QUIT');
+}
+
+# Ends a child this process started: SIGNAL, then SIGKILL if it is still
+# there after 10 s; reaps it either way. Shared by every helper that forks
+# a server (nginx, chromedriver, php-fpm).
+sub end_process {
+    my ($pid, $signal) = @_;
+    kill $signal, $pid;
     my $deadline = time + 10;
     while (time < $deadline) {
         return if waitpid($pid, WNOHANG) == $pid;

@@ -30,6 +30,7 @@ use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::PP ();
+use Test::Scim::Nginx;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 
@@ -42,14 +43,6 @@ END {
 
 sub php_fpm { $ENV{TEST_PHP_FPM} // (sort glob('/usr/sbin/php-fpm*'))[-1] // '/usr/sbin/php-fpm8.2' }
 sub ssp_root { $ENV{TEST_SIMPLESAMLPHP} // '/usr/share/simplesamlphp' }
-
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp')
-        or die "cannot find a free port: $!";
-    my $port = $s->sockport;
-    close $s;
-    return $port;
-}
 
 # The user php-fpm's workers run as when the tests run as root (the same as
 # nginx's workers in Test::Scim::Nginx).
@@ -73,9 +66,9 @@ sub new {
         dir        => $dir,
         host       => $o{host} // '127.0.0.1',
         tls        => $o{tls},
-        port       => $o{port} // free_port(),
-        plain_port => free_port(),
-        fpm_port   => free_port(),
+        port       => $o{port} // Test::Scim::Nginx::free_port(),
+        plain_port => Test::Scim::Nginx::free_port(),
+        fpm_port   => Test::Scim::Nginx::free_port(),
         users      => $o{users} // {},
     }, $class;
     push @instances, $self;
@@ -345,14 +338,7 @@ sub start {
 sub stop {
     my $self = shift;
     my $pid = delete $self->{pid} or return;
-    kill 'QUIT', $pid;    # graceful: the workers finish their request
-    my $deadline = time + 10;
-    while (time < $deadline) {
-        return if waitpid($pid, WNOHANG) == $pid;
-        sleep 0.02;
-    }
-    kill 'KILL', $pid;
-    waitpid($pid, 0);
+    Test::Scim::Nginx::end_process($pid, 'QUIT');    # graceful: the workers finish their request
 }
 
 # What php-fpm and SimpleSAMLphp logged, for failure messages.

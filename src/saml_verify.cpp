@@ -367,11 +367,38 @@ void verify_signature(Acs& a, xmlNode* element, const char* what) {
 // EncryptedAssertion: decrypted with sp_key, after the Response signature
 // (which covers the ciphertext) was checked. Key transport RSA-1_5 is
 // refused (Bleichenbacher's padding oracle) and so is anything but AES.
+// Anyone can encrypt to the SP's public certificate, so the encrypted
+// content is the attacker's until a signature says otherwise. XML
+// Encryption lets CipherData point elsewhere (CipherReference: any URI, a
+// local file included, with XPath or XSLT Transforms), and xmlsec follows
+// such a reference before any signature is checked: an unauthenticated
+// POST would make the worker fetch URLs, read files and run transforms.
+// Only inline CipherValues are accepted, anywhere in the subtree (the
+// EncryptedKey is decrypted by a context xmlsec creates itself, so the
+// check must be structural).
+void refuse_external_cipher_data(const xmlNode* n) {
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE) continue;
+        const char* name = reinterpret_cast<const char*>(n->name);
+        const char* ns = n->ns ? reinterpret_cast<const char*>(n->ns->href) : "";
+        bool xenc = strcmp(ns, kNsXenc) == 0, dsig = strcmp(ns, kNsDsig) == 0;
+        if (xenc && strcmp(name, "CipherReference") == 0)
+            invalid("the EncryptedAssertion refers to its cipher data by URI (CipherReference); "
+                    "only inline CipherValue is accepted");
+        if ((xenc || dsig) && (strcmp(name, "Transforms") == 0 || strcmp(name, "Transform") == 0))
+            invalid("the EncryptedAssertion carries Transforms; none are accepted");
+        if (dsig && strcmp(name, "RetrievalMethod") == 0)
+            invalid("the EncryptedAssertion's KeyInfo uses a RetrievalMethod; none is accepted");
+        refuse_external_cipher_data(n->children);
+    }
+}
+
 // Decryption gives confidentiality, not authenticity: the decrypted
 // assertion still needs a signature of its own or a signed Response.
 xmlNode* decrypt_assertion(Acs& a, xmlNode* encrypted) {
     if (!a.sp.decrypt_keys)
         invalid("the assertion is encrypted, but no sp_key is configured to decrypt it");
+    refuse_external_cipher_data(encrypted->children);
     xmlNode* data = child(encrypted, kNsXenc, "EncryptedData");
     if (!data) invalid("the EncryptedAssertion holds no xenc:EncryptedData");
     std::string type = attr(data, "Type");
@@ -398,11 +425,13 @@ xmlNode* decrypt_assertion(Acs& a, xmlNode* encrypted) {
     ErrorCapture errors;
     EncCtx ctx(a.sp.decrypt_keys.get());
     ctx.get()->keyInfoReadCtx.maxRetrievalMethodLevel = 0;  // no RetrievalMethod
+    ctx.get()->transformCtx.enabledUris = xmlSecTransformUriTypeNone;  // nothing is fetched
     if (!inline_key) {
         // The key sits next to EncryptedData (as Shibboleth sends it):
         // unwrap it first, then hand it to the data context.
         EncCtx unwrap(a.sp.decrypt_keys.get());
         unwrap.get()->keyInfoReadCtx.maxRetrievalMethodLevel = 0;
+        unwrap.get()->transformCtx.enabledUris = xmlSecTransformUriTypeNone;
         xmlSecBufferPtr raw = xmlSecEncCtxDecryptToBuffer(unwrap.get(), sibling_key);
         if (!raw)
             invalid("the EncryptedKey cannot be decrypted with sp_key: %s",
@@ -491,6 +520,10 @@ void check_issuer(const Acs& a) {
     xmlNode* ai = child(a.assertion, kNsAssertion, "Issuer");
     if (!ai) invalid("the Assertion has no Issuer");
     std::string v = text(ai, "the Assertion Issuer");
+    std::string fmt = attr(ai, "Format");
+    if (!fmt.empty() && fmt != kEntityFormat)
+        invalid("the Assertion Issuer has Format \"%s\", expected the entity format",
+                q(fmt).c_str());
     if (v != idp)
         invalid("the Assertion Issuer is \"%s\", expected \"%s\"", q(v).c_str(), q(idp).c_str());
     if (attr(a.assertion, "Version") != "2.0")
@@ -534,15 +567,29 @@ int64_t time_attr(xmlNode* n, const char* name, const char* where) {
 // is what the log reports. The holder-of-key and sender-vouches methods
 // need a key or a channel binding this SP does not have: they are not
 // accepted. The SubjectConfirmationData lies inside the signed assertion,
-// which makes its InResponseTo the authority over the Response's.
+// which makes its InResponseTo the authority over the Response's: when an
+// unsigned Response answers a request, the confirmation must name that
+// request too, or an unsolicited assertion could be wrapped in a Response
+// carrying someone's pending request ID (profiles §4.1.4.2).
+//
+// The replay record must outlive every confirmation that could still
+// pass: the assertion ID is kept until the latest NotOnOrAfter among the
+// bearer confirmations, not only the one that passed.
 void check_subject_confirmation(Acs& a) {
     const std::string& acs = a.sp.opt(SCIM_SAML_SP_ACS_URL);
     const int64_t skew = a.sp.policy.clock_skew_ms;
     xmlNode* subject = child(a.assertion, kNsAssertion, "Subject");
     if (!subject) invalid("the Assertion has no Subject");
     std::string irt = attr(a.response, "InResponseTo");
+    std::vector<xmlNode*> confirmations = children(subject, kNsAssertion, "SubjectConfirmation");
+    int64_t latest_end = 0;
+    for (xmlNode* sc : confirmations) {
+        xmlNode* d = child(sc, kNsAssertion, "SubjectConfirmationData");
+        if (attr(sc, "Method") == kBearer && d && has_attr(d, "NotOnOrAfter"))
+            latest_end = std::max(latest_end, time_attr(d, "NotOnOrAfter", "SubjectConfirmationData"));
+    }
     std::string first_failure;
-    for (xmlNode* sc : children(subject, kNsAssertion, "SubjectConfirmation")) {
+    for (xmlNode* sc : confirmations) {
         std::string method = attr(sc, "Method");
         if (method != kBearer) {
             if (first_failure.empty())
@@ -578,8 +625,13 @@ void check_subject_confirmation(Acs& a) {
                     "SubjectConfirmationData InResponseTo is \"%s\", the Response's is "
                     "\"%s\"",
                     q(attr(d, "InResponseTo")).c_str(), q(irt).c_str());
+            } else if (!has_attr(d, "InResponseTo") && !irt.empty() && !a.response_signed) {
+                why = format(
+                    "SubjectConfirmationData has no InResponseTo, and only the unsigned "
+                    "Response says it answers \"%s\"",
+                    q(irt).c_str());
             } else {
-                a.confirmation_end = end;
+                a.confirmation_end = latest_end;
                 if (irt.empty() && has_attr(d, "InResponseTo"))
                     a.out->in_response_to = dup(attr(d, "InResponseTo"));
                 return;

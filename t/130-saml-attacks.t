@@ -476,3 +476,53 @@ alice@example.com
 --- error_code: 403
 --- error_log
 the EncryptedAssertion cannot be decrypted with sp_key
+
+=== TEST 49: cipher data fetched from a URL (CipherReference): nothing is fetched
+--- directory
+sp_key $TEST_NGINX_SAML/sp.key;
+sp_cert $TEST_NGINX_SAML/sp.crt;
+--- users
+alice@example.com
+--- response
+{ encrypt => 1, after => sub { $_[0] =~ s{(.*)<xenc:CipherData><xenc:CipherValue>[^<]*</xenc:CipherValue></xenc:CipherData>}{$1<xenc:CipherData><xenc:CipherReference URI="http://127.0.0.1:9/leak"/></xenc:CipherData>}sr } }
+--- error_code: 403
+--- error_log
+the EncryptedAssertion refers to its cipher data by URI (CipherReference); only inline CipherValue is accepted
+
+=== TEST 50: the wrapped key read from a local file, through an XPath transform
+--- directory
+sp_key $TEST_NGINX_SAML/sp.key;
+sp_cert $TEST_NGINX_SAML/sp.crt;
+--- users
+alice@example.com
+--- response
+{ encrypt => 1, after => sub { $_[0] =~ s{<xenc:CipherData><xenc:CipherValue>[^<]*</xenc:CipherValue></xenc:CipherData>}{<xenc:CipherData><xenc:CipherReference URI="file:///etc/passwd"><xenc:Transforms><ds:Transform xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>count(//node()) &gt; 0</ds:XPath></ds:Transform></xenc:Transforms></xenc:CipherReference></xenc:CipherData>}r } }
+--- error_code: 403
+--- error_log
+the EncryptedAssertion refers to its cipher data by URI (CipherReference)
+
+=== TEST 51: a signed assertion that names no request, wrapped in an unsigned Response that does
+--- users
+alice@example.com
+--- response
+{ scd_in_response_to => undef }
+--- error_code: 403
+--- error_log_like
+no usable bearer SubjectConfirmation: SubjectConfirmationData has no InResponseTo, and only the unsigned Response says it answers "_\w+"
+
+=== TEST 52: the same, with the Response signed: its InResponseTo is the IdP's word
+--- users
+alice@example.com
+--- response
+{ scd_in_response_to => undef, sign => 'response' }
+--- error_code: 303
+--- signed_in: 1
+
+=== TEST 53: an assertion Issuer that is not an entity name
+--- users
+alice@example.com
+--- response
+{ edit => sub { $_[0] =~ s{<saml:Issuer>([^<]+)</saml:Issuer>(<ds:Signature|<saml:Subject)}{<saml:Issuer Format="urn:oasis:names:tc:SAML:2.0:nameid-format:transient">$1</saml:Issuer>$2}r } }
+--- error_code: 403
+--- error_log
+the Assertion Issuer has Format "urn:oasis:names:tc:SAML:2.0:nameid-format:transient", expected the entity format

@@ -159,6 +159,17 @@ static void fixtures_make(void)
     sign("good", "idp");
     write_template("other.tmpl", "ann@example.com", RSA256, SHA256, 1, "");
     sign("other", "idp");
+    /* a second bearer confirmation that stays usable for an hour */
+    {
+        char later[32], extra[512];
+        iso(later, sizeof(later), (time_t) (signed_at / 1000) + 3600);
+        snprintf(extra, sizeof(extra),
+                 "<saml:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\">"
+                 "<saml:SubjectConfirmationData Recipient=\"" ACS "\" NotOnOrAfter=\"%s\"/>"
+                 "</saml:SubjectConfirmation>", later);
+        write_template("twoconf.tmpl", "ann@example.com", RSA256, SHA256, 1, extra);
+        sign("twoconf", "idp");
+    }
     write_template("nobody.tmpl", "nobody@example.com", RSA256, SHA256, 1, "");
     sign("nobody", "idp");
     write_template("foreign.tmpl", "ann@example.com", RSA256, SHA256, 1, "");
@@ -185,6 +196,9 @@ static void fixtures_make(void)
        "xmlsec1 --encrypt --pubkey-cert-pem sp.crt --session-key aes-128 --xml-data to-enc.xml "
        "--node-xpath \"//*[local-name()='Assertion']\" --output enc.xml enc.tmpl 2>/dev/null",
        fixtures);
+    /* its cipher data by reference: a local file */
+    sh("cd %s && perl -0pe 's{(.*)<xenc:CipherValue>[^<]*</xenc:CipherValue>}"
+       "{$1<xenc:CipherReference URI=\"file:///etc/passwd\"/>}s' enc.xml > cipherref.xml", fixtures);
 }
 
 static void fixtures_remove(void)
@@ -520,6 +534,20 @@ START_TEST(acs_accepts_a_signed_response)
 }
 END_TEST
 
+/* Replay: the ID is kept as long as any of its bearer confirmations could
+ * still pass, not only until the end of the one that passed first. */
+START_TEST(acs_remembers_until_the_last_confirmation_ends)
+{
+    scim_saml_assertion_t a;
+    int rc = verify("twoconf.xml", signed_at, &a);
+    ck_assert_msg(rc == SCIM_OK, "%s", a.reason);
+    ck_assert_msg(a.replay_until == (signed_at / 1000 + 3600 + 180) * 1000,
+                  "replay_until: expected %lld, got %lld",
+                  (long long) ((signed_at / 1000 + 3600 + 180) * 1000), (long long) a.replay_until);
+    scim_saml_assertion_free(&a);
+}
+END_TEST
+
 START_TEST(acs_decrypts_with_sp_key)
 {
     scim_saml_assertion_t a;
@@ -536,6 +564,7 @@ START_TEST(acs_refusals)
     expect_refusal("unsigned.xml", signed_at, SCIM_SAML_EINVALID, "neither the Response nor");
     expect_refusal("foreign.xml", signed_at, SCIM_SAML_EINVALID, "does not verify");
     expect_refusal("sha1.xml", signed_at, SCIM_SAML_EINVALID, "uses SHA-1");
+    expect_refusal("cipherref.xml", signed_at, SCIM_SAML_EINVALID, "(CipherReference)");
     expect_refusal("good.xml", signed_at + hour, SCIM_SAML_EINVALID, "NotOnOrAfter");
     expect_refusal("good.xml", signed_at - hour, SCIM_SAML_EINVALID, "not yet valid");
     /* within the clock skew (180 s) on both ends */
@@ -857,6 +886,7 @@ static Suite *saml_suite(void)
     tcase_add_loop_test(tc, return_path_table, 0, sizeof(return_paths) / sizeof(return_paths[0]));
     tcase_add_test(tc, login_redirect);
     tcase_add_test(tc, acs_accepts_a_signed_response);
+    tcase_add_test(tc, acs_remembers_until_the_last_confirmation_ends);
     tcase_add_test(tc, acs_decrypts_with_sp_key);
     tcase_add_test(tc, acs_refusals);
     tcase_add_test(tc, acs_reads_the_nameid_canonically);

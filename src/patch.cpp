@@ -155,6 +155,16 @@ bool same_value(const Attribute& a, const json_t* x, const json_t* y) {
     return json_equal(const_cast<json_t*>(vx), const_cast<json_t*>(vy));
 }
 
+// Whether two complex values carry the same "type" (case-insensitively;
+// two values without one count as the same).
+bool same_type(const json_t* x, const json_t* y) {
+    const json_t* tx = json_is_object(x) ? json_object_get(x, "type") : nullptr;
+    const json_t* ty = json_is_object(y) ? json_object_get(y, "type") : nullptr;
+    if (!tx || !ty) return !tx && !ty;
+    if (json_is_string(tx) && json_is_string(ty)) return iequals(str_view(tx), str_view(ty));
+    return json_equal(const_cast<json_t*>(tx), const_cast<json_t*>(ty));
+}
+
 void check_size(const Attribute& a, const json_t* array) {
     if (json_array_size(array) > kMaxValues)
         fail(400, "invalidValue", format("attribute \"%s\" has more than %zu values", a.name, kMaxValues));
@@ -250,8 +260,11 @@ private:
         write_selected(op, container, a, t, current, value);
     }
 
-    // A whole extension: add merges its attributes, replace replaces them,
-    // remove removes the extension.
+    // A whole extension is written like a complex attribute (RFC 7644
+    // §3.5.2.3): the attributes the value names are added or replaced, the
+    // others are left unchanged; remove removes the extension. IdPs send
+    // only what changed (Entra's department), and a replace that dropped
+    // the rest would erase the manager and cost center.
     void extension(Op op, const Target& t, const json_t* value) {
         const Schema& ext = *t.whole_extension;
         if (op == Op::Remove) {
@@ -259,7 +272,6 @@ private:
             return;
         }
         if (!json_is_object(value)) fail(400, "invalidValue", format("\"%s\" must be an object", ext.id));
-        if (op == Op::Replace) json_object_del(doc_, ext.id);
         const char* key;
         json_t* v;
         json_object_foreach(const_cast<json_t*>(value), key, v) {
@@ -269,7 +281,7 @@ private:
             } catch (const ScimError&) {
                 continue;
             }
-            if (sub) apply(Op::Add, std::move(*sub), v, true);
+            if (sub) apply(op, std::move(*sub), v, true);
         }
     }
 
@@ -314,12 +326,24 @@ private:
             current = json_array();
             json_object_set_new(container, a.name, current);
         }
+        // A value already there (the same value under the attribute's case
+        // rules, and the same type) is not added twice (RFC 7644 §3.5.2.1,
+        // RFC 7643 §2.4): what the new copy adds (primary, display) is
+        // merged into it.
         for (Json& v : values) {
-            bool present = false;
+            json_t* present = nullptr;
             size_t i;
             json_t* e;
-            json_array_foreach(current, i, e) present = present || json_equal(e, v.get());
-            if (present) continue;
+            json_array_foreach(current, i, e) {
+                if (!present && same_value(a, e, v.get()) && same_type(e, v.get())) present = e;
+            }
+            if (present) {
+                if (json_is_object(present) && json_is_object(v.get())) {
+                    json_object_update(present, v.get());
+                    keep_one_primary(current, present);
+                }
+                continue;
+            }
             json_array_append(current, v.get());
             keep_one_primary(current, v.get());
             check_size(a, current);
@@ -362,6 +386,13 @@ private:
             json_object_set(element.get(), t.sub->name, v.get());
         else
             json_object_update(element.get(), v.get());
+        // A value that would not match its own filter is not what the
+        // filter describes, and a retried PATCH would add it again.
+        if (!filter_matches(*t.filter, element.get()))
+            fail(400, "noTarget",
+                 format("no value of \"%s\" matches the filter, and the value written would "
+                        "not match it either",
+                        written(t).c_str()));
         if (!json_is_array(current)) {
             current = json_array();
             json_object_set_new(container, a.name, current);

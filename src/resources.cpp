@@ -637,7 +637,9 @@ void resource_list(Context& ctx, const std::vector<const ResourceKind*>& kinds, 
     body.append(std::to_string(total)).append(",\"startIndex\":");
     body.append(std::to_string(q.start_index)).append(",\"itemsPerPage\":");
     body.append(std::to_string(returned));
-    if (q.count > 0 || total == 0) body.append(",\"Resources\":[").append(resources).append("]");
+    // Always present, empty for count=0: RFC 7644 §3.4.2 requires Resources
+    // whenever totalResults is non-zero, and strict list parsers do too.
+    body.append(",\"Resources\":[").append(resources).append("]");
     body.push_back('}');
     respond_text(ctx.resp, 200, body);
 }

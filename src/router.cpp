@@ -124,8 +124,16 @@ void dispatch(Context& ctx) {
                     static_cast<int>(req.content_type.len), req.content_type.data));
 
     if (id == ".search") {
-        for (const Route& r : kSearchRoutes)
-            if (iequals(endpoint, r.endpoint) && r.method == method) return r.on_collection(ctx);
+        for (const Route& r : kSearchRoutes) {
+            if (!iequals(endpoint, r.endpoint)) continue;
+            if (r.method == method) return r.on_collection(ctx);
+            // /Users/.search is an endpoint, not a user named ".search"
+            ctx.resp->allow = dup_field("POST");
+            fail(405, nullptr,
+                 format("%s is not allowed on \"/%.*s\"; allowed: POST",
+                        req.method == SCIM_METHOD_OTHER ? "this method" : method_name(req.method),
+                        static_cast<int>(path.size()), path.data()));
+        }
     }
     bool known = false;
     for (const Route& r : kRoutes) {

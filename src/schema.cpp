@@ -54,6 +54,19 @@ const Attribute kPluralSubs[] = {
     boolean("primary", "Whether this is the preferred value; at most one value is primary."),
 };
 
+// Emails: the primary one is what links a SAML sign-in to the user, so it
+// is unique; the schema's uniqueness field cannot say "only the primary",
+// the description does.
+const Attribute kEmailSubs[] = {
+    str("value",
+        "The e-mail address. The user's primary e-mail (the value marked primary, else the "
+        "first of type 'work', else the first) is unique within the directory, "
+        "case-insensitively (409 uniqueness); other e-mails need not be."),
+    str("display", "A human-readable name, primarily used for display purposes."),
+    str("type", "A label indicating the attribute's function, e.g. 'work' or 'home'."),
+    boolean("primary", "Whether this is the preferred value; at most one value is primary."),
+};
+
 const Attribute kPhotoSubs[] = {
     ref("value", "URL of a photo of the user."),
     str("display", "A human-readable name, primarily used for display purposes."),
@@ -62,7 +75,7 @@ const Attribute kPhotoSubs[] = {
 };
 
 const Attribute kCertificateSubs[] = {
-    {"value", Type::Binary, false, false, false, RW, Returned::Default, Uniqueness::None, nullptr,
+    {"value", Type::Binary, false, false, true, RW, Returned::Default, Uniqueness::None, nullptr,
      0, "The DER-encoded X.509 certificate, base64."},
     str("display", "A human-readable name, primarily used for display purposes."),
     str("type", "A label indicating the attribute's function."),
@@ -103,7 +116,8 @@ const Attribute kUserAttributes[] = {
     boolean("active", "The user's administrative status; an inactive user is granted nothing."),
     {"password", Type::String, false, false, false, WO, Returned::Never, Uniqueness::None, nullptr,
      0, "Accepted and discarded: authentication is the identity provider's job."},
-    complex("emails", kPluralSubs, "Email addresses for the user.", true),
+    complex("emails", kEmailSubs,
+            "Email addresses for the user; the primary one is unique within the directory.", true),
     complex("phoneNumbers", kPluralSubs, "Phone numbers for the user.", true),
     complex("ims", kPluralSubs, "Instant messaging addresses for the user.", true),
     complex("photos", kPhotoSubs, "URLs of photos of the user.", true),

@@ -202,6 +202,9 @@ START_TEST(search_by_post)
     json_decref(r);
     json_decref(unit_do(&env, SCIM_METHOD_POST, "/.search", NULL, "{\"filter\":\"shoeSize pr\"}", 400, NULL));
     json_decref(unit_do(&env, SCIM_METHOD_POST, "/Users/.search", NULL, "{\"count\":\"ten\"}", 400, NULL));
+    /* .search is an endpoint for POST only, not a resource named ".search" */
+    json_decref(unit_do(&env, SCIM_METHOD_GET, "/Users/.search", NULL, NULL, 405, NULL));
+    json_decref(unit_do(&env, SCIM_METHOD_DELETE, "/Groups/.search", NULL, NULL, 405, NULL));
 }
 END_TEST
 
@@ -335,9 +338,19 @@ START_TEST(discovery_describes_what_works)
             ck_assert_str_eq(json_string_value(json_object_get(a, "returned")), "never");
             seen++;
         }
+        if (strcmp(name, "emails") == 0) {
+            /* only the primary e-mail is unique: said in the description, not in uniqueness */
+            json_t *value = json_array_get(json_object_get(a, "subAttributes"), 0);
+            ck_assert_str_eq(json_string_value(json_object_get(value, "name")), "value");
+            ck_assert_str_eq(json_string_value(json_object_get(value, "uniqueness")), "none");
+            const char *d = json_string_value(json_object_get(value, "description"));
+            ck_assert_msg(d && strstr(d, "primary e-mail") && strstr(d, "409"),
+                          "emails.value description: expected the primary e-mail's uniqueness, got %s", d);
+            seen++;
+        }
         ck_assert_msg(strcmp(name, "id") != 0, "common attributes are not listed in a schema");
     }
-    ck_assert_int_eq(seen, 3);
+    ck_assert_int_eq(seen, 4);
     json_decref(s);
     s = unit_do(&env, SCIM_METHOD_GET, "/Schemas/" GROUP, NULL, NULL, 200, NULL);
     json_t *members = json_array_get(json_object_get(s, "attributes"), 1);

@@ -136,10 +136,28 @@ static const struct {
       OPS("{\"op\":\"Add\",\"path\":\"urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:costCenter\","
           "\"value\":\"x\"},{\"op\":\"Replace\",\"path\":\"title\",\"value\":\"Guide\"}"),
       "{" BASE_REST ",\"title\":\"Guide\",\"active\":true," BASE_EMAILS "," BASE_ADDRESSES "}", 200, NULL, NULL },
-    { "a whole extension as the path",
+    { "a whole extension as the path: replace leaves what it does not name",
       OPS("{\"op\":\"add\",\"path\":\"" ENT "\",\"value\":{\"department\":\"Ops\",\"DIVISION\":\"EU\"}},"
           "{\"op\":\"replace\",\"path\":\"" ENT "\",\"value\":{\"division\":\"US\"}}"),
-      "{" BASE_REST ",\"active\":true," BASE_EMAILS "," BASE_ADDRESSES ",\"" ENT "\":{\"division\":\"US\"}}",
+      "{" BASE_REST ",\"active\":true," BASE_EMAILS "," BASE_ADDRESSES ",\"" ENT "\":{\"department\":\"Ops\",\"division\":\"US\"}}",
+      200, NULL, NULL },
+    { "no-path replace of an extension merges it like a complex attribute",
+      OPS("{\"op\":\"add\",\"value\":{\"" ENT "\":{\"department\":\"D1\",\"costCenter\":\"C1\",\"employeeNumber\":\"42\"}}},"
+          "{\"op\":\"replace\",\"value\":{\"" ENT "\":{\"department\":\"D2\"},\"name\":{\"givenName\":\"G2\"}}}"),
+      "{\"userName\":\"bjensen@example.com\",\"externalId\":\"bjensen\",\"name\":{\"familyName\":\"Jensen\",\"givenName\":\"G2\"},"
+      "\"displayName\":\"Babs Jensen\",\"active\":true," BASE_EMAILS "," BASE_ADDRESSES ","
+      "\"" ENT "\":{\"department\":\"D2\",\"costCenter\":\"C1\",\"employeeNumber\":\"42\"}}",
+      200, NULL, NULL },
+    { "a filter write whose value contradicts the filter adds nothing",
+      OPS("{\"op\":\"replace\",\"path\":\"addresses[type eq \\\"home\\\"]\",\"value\":{\"type\":\"other\",\"locality\":\"M\"}}"),
+      NULL, 400, "noTarget", "the value written would not match it either" },
+    { "a filter write of the filtered sub-attribute itself adds nothing",
+      OPS("{\"op\":\"replace\",\"path\":\"emails[type eq \\\"x\\\"].type\",\"value\":\"y\"}"),
+      NULL, 400, "noTarget", "no value of \"emails[...].type\" matches the filter" },
+    { "adding a value already there (other case) adds no copy, and merges primary",
+      OPS("{\"op\":\"add\",\"value\":{\"emails\":[{\"value\":\"BABS@Jensen.org\",\"type\":\"Home\",\"primary\":true}]}}"),
+      "{" BASE_REST ",\"active\":true,\"emails\":[{\"value\":\"bjensen@example.com\",\"type\":\"work\"},"
+      "{\"value\":\"BABS@Jensen.org\",\"type\":\"Home\",\"primary\":true}]," BASE_ADDRESSES "}",
       200, NULL, NULL },
     { "an empty string unassigns",
       OPS("{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"\"},"

@@ -160,9 +160,14 @@ void check_required(const json_t* obj, const Schema& schema, const std::string& 
         const Attribute& a = schema.attributes[i];
         if (!a.required) continue;
         const json_t* v = obj ? json_object_get(obj, a.name) : nullptr;
-        if (!v || (json_is_string(v) && json_string_length(v) == 0))
+        // A blank userName or displayName names nobody (and would make
+        // one blank name unique across the directory).
+        bool blank = json_is_string(v) &&
+                     str_view(v).find_first_not_of(" \t\r\n") == std::string_view::npos;
+        if (!v || blank)
             fail(400, "invalidValue",
-                 format("attribute \"%s%s\" is required", prefix.c_str(), a.name));
+                 format("attribute \"%s%s\" is required%s", prefix.c_str(), a.name,
+                        v ? " and cannot be blank" : ""));
     }
 }
 

@@ -83,7 +83,11 @@ bool parse_datetime(std::string_view s, int64_t* ms) {
         !digits(s, 11, 2, &h) || s[13] != ':' || !digits(s, 14, 2, &m) || s[16] != ':' ||
         !digits(s, 17, 2, &sec))
         return false;
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return false;
+    static const int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (M < 1 || M > 12 || D < 1 || D > kDaysIn[M - 1] || h > 23 || m > 59 || sec > 60)
+        return false;
+    bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (M == 2 && D == 29 && !leap) return false;
     size_t i = 19;
     int frac_ms = 0;
     if (i < s.size() && s[i] == '.') {
@@ -103,7 +107,7 @@ bool parse_datetime(std::string_view s, int64_t* ms) {
     } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
         int oh, om;
         if (!digits(s, i + 1, 2, &oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
-            !digits(s, i + 4, 2, &om))
+            !digits(s, i + 4, 2, &om) || oh > 23 || om > 59)
             return false;
         offset_min = (oh * 60 + om) * (s[i] == '+' ? 1 : -1);
         i += 6;

@@ -280,8 +280,9 @@ ngx_http_scim_api_body(ngx_http_request_t *r, ngx_str_t *body)
 
 
 /*
- * meta.location and Location are absolute URLs built from the request's
- * scheme and Host and the location's prefix, the directory base URL.
+ * meta.location and Location are absolute URLs: the location's base_url=
+ * when it has one, else built from the request's scheme and Host and the
+ * location's prefix.
  */
 
 static ngx_int_t
@@ -291,6 +292,11 @@ ngx_http_scim_api_base_url(ngx_http_request_t *r,
     u_char                    *p;
     ngx_str_t                  scheme, host;
     ngx_http_core_srv_conf_t  *cscf;
+
+    if (slcf->api_url.len) {
+        *url = slcf->api_url;
+        return NGX_OK;
+    }
 
     ngx_str_set(&scheme, "http://");
 

@@ -36,6 +36,7 @@ static char *ngx_http_scim_token_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_scim_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_uint_t ngx_http_scim_api_url_invalid(ngx_str_t *url);
 static void ngx_http_scim_directory_cleanup(void *data);
 
 static ngx_int_t ngx_http_scim_init_process(ngx_cycle_t *cycle);
@@ -72,7 +73,7 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       NULL },
 
     { ngx_string("scim_api"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
       ngx_http_scim_api,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -481,6 +482,7 @@ ngx_http_scim_create_loc_conf(ngx_conf_t *cf)
      *     slcf->api = NULL;
      *     slcf->api_name = { 0, NULL };
      *     slcf->api_base = { 0, NULL };
+     *     slcf->api_url = { 0, NULL };
      */
 
     ngx_http_scim_gateway_loc_init(slcf);
@@ -852,9 +854,81 @@ ngx_http_scim_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         slcf->api_base.len--;
     }
 
+    /*
+     * Behind a proxy that terminates TLS, or under another host name, the
+     * URLs in Location, meta.location and $ref are the public ones.
+     */
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= 9
+            || ngx_strncmp(value[2].data, "base_url=", 9) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\": expected "
+                               "base_url=URL", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        slcf->api_url.data = value[2].data + 9;
+        slcf->api_url.len = value[2].len - 9;
+
+        while (slcf->api_url.len
+               && slcf->api_url.data[slcf->api_url.len - 1] == '/')
+        {
+            slcf->api_url.len--;
+        }
+
+        if (ngx_http_scim_api_url_invalid(&slcf->api_url)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "base_url \"%V\" is not an absolute http:// or "
+                               "https:// URL without query, fragment, "
+                               "spaces or control characters",
+                               &slcf->api_url);
+            return NGX_CONF_ERROR;
+        }
+    }
+
     clcf->handler = ngx_http_scim_api_handler;
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_scim_api_url_invalid(ngx_str_t *url)
+{
+    size_t   skip, i;
+    u_char   c;
+
+    if (url->len > 7 && ngx_strncasecmp(url->data, (u_char *) "http://", 7)
+                        == 0)
+    {
+        skip = 7;
+
+    } else if (url->len > 8
+               && ngx_strncasecmp(url->data, (u_char *) "https://", 8) == 0)
+    {
+        skip = 8;
+
+    } else {
+        return 1;
+    }
+
+    if (url->data[skip] == '/') {
+        return 1;
+    }
+
+    for (i = skip; i < url->len; i++) {
+        c = url->data[i];
+
+        if (c <= ' ' || c == 0x7f || c == '?' || c == '#' || c == '"'
+            || c == '\\')
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

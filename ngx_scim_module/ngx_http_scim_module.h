@@ -149,6 +149,7 @@ typedef struct {
     ngx_http_scim_directory_t   *api;
     ngx_str_t                    api_name;
     ngx_str_t                    api_base;      /* location prefix, no "/" at end */
+    ngx_str_t                    api_url;       /* base_url=, no "/" at end */
     u_char                      *api_file;
     ngx_uint_t                   api_line;
 

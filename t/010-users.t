@@ -127,6 +127,28 @@ isnt($res->{json}{id}, $id, 'a new id');
 $n->stop;
 
 my $log = $n->error_log;
+
+# base_url: the public URL behind a proxy that terminates TLS
+my $b = Test::Scim::Nginx->new(config => <<'EOC');
+location /scim/v2/ {
+    scim_api test base_url=https://sso.example.com/idp/scim/v2/;
+}
+EOC
+$b->start;
+$res = $b->scim(POST => '/Users', { schemas => [$CORE], userName => 'proxied@example.com' });
+expect_status($res, 201, 'POST with base_url');
+my $public = "https://sso.example.com/idp/scim/v2/Users/$res->{json}{id}";
+is($res->{headers}{location}, $public, 'Location uses base_url');
+is($res->{json}{meta}{location}, $public, 'meta.location uses base_url');
+$b->stop;
+for my $bad ('base_url=ftp://x.example/scim', 'base_url=https:///scim', 'base_url=https://x.example/s?q=1', 'baseurl=https://x.example') {
+    $b->set_config(config => "location /scim/v2/ { scim_api test $bad; }");
+    my ($rc, $out) = $b->test_config;
+    isnt($rc, 0, "nginx -t refuses scim_api test $bad");
+    like($out, qr/(is not an absolute http|expected base_url=URL).* in \S+nginx\.conf:\d+/,
+         "$bad: a sentence with file:line") or diag($out);
+}
+
 like($log, qr/\[error\] .*scim directory "test": 409 uniqueness: userName "BJENSEN\@example.com" is already taken, client: 127\.0\.0\.1/,
     '409 logged with its reason and the client');
 like($log, qr/\[error\] .*scim directory "test": 401: a bearer token is required/, '401 logged');

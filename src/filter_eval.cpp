@@ -38,7 +38,11 @@ void check_comparison(const Filter& f) {
     const Attribute* t = target(f.path);
     if (t == nullptr || t->type == Type::Complex)
         invalid(f.path, "\"" + written(f.path) + "\" is complex: compare one of its sub-attributes");
-    if (f.op == FilterOp::Pr) return;
+    // meta.location is not stored: it is written from the base URL of the
+    // request, so a comparison would silently match nothing.
+    if (f.path.attribute && iequals(f.path.attribute->name, "meta") && iequals(t->name, "location"))
+        invalid(f.path, "\"meta.location\" cannot be filtered (it is built from the request's "
+                        "base URL): filter on \"id\"");
     const json_t* v = f.value.get();
     bool ordering = f.op == FilterOp::Gt || f.op == FilterOp::Ge || f.op == FilterOp::Lt ||
                     f.op == FilterOp::Le;

@@ -440,6 +440,7 @@ static const struct {
     { "active eq \"true\"", "\"active\" is a boolean: compare it with true or false" },
     { "userName eq 1", "\"userName\" is a string: compare it with a quoted value" },
     { "meta.created gt \"yesterday\"", "is a dateTime" },
+    { "meta.location co \"Users\"", "\"meta.location\" cannot be filtered" },
     { "meta.created gt \"2000-01-01T00:00:00+25:00\"", "is a dateTime" },
     { "meta.created gt \"2023-02-29T00:00:00Z\"", "is a dateTime" },
     { "meta.created gt \"2024-04-31T00:00:00Z\"", "is a dateTime" },

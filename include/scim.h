@@ -259,6 +259,9 @@ typedef struct {
     scim_str_t     base_url;
     scim_str_t     if_match;
     scim_str_t     if_none_match;
+    /** the Accept header's value, or empty: a client that accepts only
+     *  application/json is answered with that media type */
+    scim_str_t     accept;
 } scim_request_t;
 
 /** Optional response headers, as flags. */

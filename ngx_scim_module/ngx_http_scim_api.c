@@ -17,6 +17,8 @@
 
 static void ngx_http_scim_api_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_scim_api_process(ngx_http_request_t *r);
+static void ngx_http_scim_api_accept(ngx_http_request_t *r,
+    scim_str_t *accept);
 static ngx_int_t ngx_http_scim_api_base_url(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, ngx_str_t *url);
 static ngx_int_t ngx_http_scim_api_send(ngx_http_request_t *r,
@@ -169,6 +171,8 @@ ngx_http_scim_api_process(ngx_http_request_t *r)
         req.if_none_match.len = r->headers_in.if_none_match->value.len;
     }
 
+    ngx_http_scim_api_accept(r, &req.accept);
+
     if (ngx_http_scim_api_base_url(r, slcf, &base_url) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -276,6 +280,45 @@ ngx_http_scim_api_body(ngx_http_request_t *r, ngx_str_t *body)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * r->headers_in.accept exists only in nginx builds with NGX_HTTP_HEADERS,
+ * so the header is looked up in the list.
+ */
+
+static void
+ngx_http_scim_api_accept(ngx_http_request_t *r, scim_str_t *accept)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Accept") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept",
+                               sizeof("Accept") - 1) == 0)
+        {
+            accept->data = (char *) h[i].value.data;
+            accept->len = h[i].value.len;
+            return;
+        }
+    }
 }
 
 

@@ -23,6 +23,7 @@ struct Context {
 };
 
 constexpr const char kScimContentType[] = "application/scim+json";
+constexpr const char kJsonContentType[] = "application/json";
 
 void respond_json(scim_response_t* resp, int status, const json_t* body);
 // A body that is already serialised SCIM JSON.

@@ -95,6 +95,23 @@ bool json_content_type(std::string_view ct) {
     return iequals(media, "application/scim+json") || iequals(media, "application/json");
 }
 
+// RFC 7644 §3.8: clients may ask for application/json; one that lists
+// application/scim+json (or nothing, or */*) gets that.
+bool accepts_only_json(std::string_view accept) {
+    bool json = false;
+    while (!accept.empty()) {
+        size_t comma = accept.find(',');
+        std::string_view range = accept.substr(0, comma);
+        range = range.substr(0, range.find(';'));
+        while (!range.empty() && range.front() == ' ') range.remove_prefix(1);
+        while (!range.empty() && range.back() == ' ') range.remove_suffix(1);
+        if (iequals(range, "application/scim+json")) return false;
+        if (iequals(range, "application/json")) json = true;
+        accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    }
+    return json;
+}
+
 // Control characters in a log line could forge further lines.
 void sanitize(char* s) {
     for (; *s; s++)
@@ -199,6 +216,9 @@ extern "C" int scim_handle(scim_store_t* store, const scim_directory_t* dir,
             rc = SCIM_EINTERNAL;
             respond_error(resp, 500, nullptr, std::string("internal error: ") + e.what());
         }
+        if (resp->content_type && strcmp(resp->content_type, kScimContentType) == 0 &&
+            accepts_only_json({req->accept.data, req->accept.len}))
+            resp->content_type = kJsonContentType;
     } catch (...) {
         // Building the error response itself failed; the glue sends a bare 500.
         scim_response_free(resp);

@@ -35,6 +35,17 @@ like($user->{meta}{created}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'meta
 is($res->{headers}{'cache-control'}, 'no-store', 'responses are not cached');
 is($user->{userName}, 'Bjensen@Example.com', 'userName keeps its case');
 
+# content negotiation (RFC 7644 §3.8): application/json when that is all the client accepts
+for (['application/json' => 'application/json'], ['application/json;q=0.9' => 'application/json'],
+     ['application/scim+json, application/json' => 'application/scim+json'],
+     ['*/*' => 'application/scim+json'], ['text/html' => 'application/scim+json']) {
+    my ($accept, $want) = @$_;
+    my $r = $n->scim(GET => "/Users/$id", undef, headers => { Accept => $accept });
+    is($r->{headers}{'content-type'}, $want, "Accept: $accept answers $want");
+}
+$res = $n->scim(GET => '/Users/nope', undef, headers => { Accept => 'application/json' });
+is("$res->{status} $res->{headers}{'content-type'}", '404 application/json', 'errors follow Accept too');
+
 # read
 $res = $n->scim(GET => "/Users/$id");
 expect_status($res, 200, 'GET /Users/{id}');

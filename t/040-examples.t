@@ -1,71 +1,82 @@
-# Tests for conf-examples/: every example passes "nginx -t", and the
-# quickstart serves SCIM and proxies to the demo upstream as "make run"
-# starts it (ports moved to free ones).
+# Tests for conf-examples/ and tools/check-example: every example passes
+# "nginx -t" from the prefix check-example lays out, check-example fails
+# with nginx -t, and the quickstart serves SCIM and proxies to the demo
+# upstream as "make run" starts it (ports moved to free ones).
 
 use strict;
 use warnings;
 use Test::More;
-use File::Path qw(make_path);
 use File::Temp qw(tempdir);
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Test::Scim::Nginx;
-use Test::Scim::Saml;
 
 my $root = Test::Scim::Nginx::repo_root();
 my $nginx = Test::Scim::Nginx::binary();
-my $module = Test::Scim::Nginx::module();
-my $admin = Test::Scim::Nginx::admin();
+my $check = "$root/tools/check-example";
+$ENV{NGINX_BIN} = $nginx;
+$ENV{TEST_NGINX_MODULE} = Test::Scim::Nginx::module();
 
-# A prefix laid out like var/ of "make run": conf/, modules/, logs/, store/.
-sub prefix_for {
-    my ($example, %ports) = @_;
-    my $p = tempdir('scim-ex-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-    chmod 0755, $p;
-    make_path(map { "$p/$_" } qw(conf modules logs store temp));
-    symlink $module, "$p/modules/ngx_http_scim_module.so" or die $!;
-    open my $in, '<', "$root/conf-examples/$example" or die $!;
-    my $conf = do { local $/; <$in> };
-    while (my ($from, $to) = each %ports) { $conf =~ s/127\.0\.0\.1:$from\b/127.0.0.1:$to/g }
-    open my $out, '>', "$p/conf/nginx.conf" or die $!;
-    print $out $conf;
-    close $out;
-    # every token_file an example names, with one fresh token each
-    my %tokens;
-    for my $f ($conf =~ /token_file\s+(\S+);/g) {
-        my $t = `$admin token $p/conf/$f`;
-        chomp $t;
-        $tokens{$f} = $t;
-    }
-    # every IdP metadata file, IdP certificate and SP key pair an example
-    # names, made for the test (openssl CLI)
-    if ($conf =~ /^\s*(idp_metadata|idp_cert|sp_key|sp_cert)\s/m) {
-        my $idp = Test::Scim::Saml->new;
-        my %source = (idp_metadata => $idp->metadata, idp_cert => $idp->file('idp.crt'),
-                      sp_key => $idp->file('sp.key'), sp_cert => $idp->file('sp.crt'));
-        while ($conf =~ /^\s*(idp_metadata|idp_cert|sp_key|sp_cert)\s+(\S+);/mg) {
-            system('cp', $source{$1}, "$p/conf/$2") == 0 or die "cp $source{$1}: $?";
-        }
-    }
-    if ($> == 0) {
-        my (undef, undef, $uid, $gid) = getpwnam('nobody');
-        chown $uid, $gid, "$p/store";
-    }
-    return ($p, \%tokens);
+# check-example -p: the prefix it made, nginx -t's status, its output and
+# the tokens of the token files it wrote.
+sub check_example {
+    my ($example, $p) = @_;
+    my $out = `$check -p $p $example 2>&1`;
+    my $rc = $? >> 8;
+    my %tokens = $out =~ /^  conf\/(\S+): the hash of token (scim_\S+)$/mg;
+    return ($rc, $out, \%tokens);
 }
 
 opendir my $d, "$root/conf-examples" or die $!;
 my @examples = sort grep { /\.conf$/ } readdir $d;
 ok(scalar @examples, 'conf-examples has examples');
 for my $ex (@examples) {
-    my ($p) = prefix_for($ex);
-    my $out = `$nginx -t -p $p/ -c conf/nginx.conf 2>&1`;
-    is($?, 0, "nginx -t accepts conf-examples/$ex") or diag($out);
+    my $p = tempdir('scim-ex-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my ($rc, $out) = check_example("$root/conf-examples/$ex", $p);
+    is($rc, 0, "tools/check-example conf-examples/$ex: nginx -t accepts it") or diag($out);
+    like($out, qr/test is successful/, "conf-examples/$ex: check-example shows nginx -t's verdict")
+        or diag($out);
+
+    # what nginx -t cannot see: a browser cannot log in through a plain
+    # "http2" listener (prior knowledge only), nor log out without a
+    # scim_saml_logout location
+    open my $fh, '<', "$root/conf-examples/$ex" or die $!;
+    my $conf = do { local $/; <$fh> };
+    my @plain_h2 = grep { /\bhttp2\b/ && !/\bssl\b/ } $conf =~ /^\s*(listen\s[^;]*);/mg;
+    is("@plain_h2", '', "conf-examples/$ex: no listen has http2 without ssl");
+    if ($conf =~ /^\s*location[^{]*\{\s*scim_saml_login\b/m) {
+        like($conf, qr/^\s*location = \/saml\/logout\s*\{\s*scim_saml_logout\b/m,
+             "conf-examples/$ex: logins have a /saml/logout location too");
+    }
+}
+
+{
+    # a broken configuration: check-example fails as nginx -t does
+    my $p = tempdir('scim-ex-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    my $bad = "$p/bad.conf";
+    open my $fh, '>', $bad or die $!;
+    open my $in, '<', "$root/conf-examples/quickstart.conf" or die $!;
+    print $fh do { local $/; <$in> } =~ s/scim_api  quickstart;/scim_api  quickstrat;/r;
+    close $fh;
+    my ($rc, $out) = check_example($bad, "$p/prefix");
+    isnt($rc, 0, 'check-example of a broken example exits non-zero');
+    like($out, qr/"scim_api" names unknown directory "quickstrat".* in \S+nginx\.conf:\d+/,
+         'and prints nginx -t\'s message') or diag($out);
 }
 
 # The quickstart, served for real.
 my ($scim_port, $app_port) = (Test::Scim::Nginx::free_port(), Test::Scim::Nginx::free_port());
-my ($p, $tokens) = prefix_for('quickstart.conf', 8080 => $scim_port, 8081 => $app_port);
+my $p = tempdir('scim-ex-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my ($rc, $out, $tokens) = check_example("$root/conf-examples/quickstart.conf", $p);
+is($rc, 0, 'check-example lays out the quickstart') or diag($out);
+{
+    open my $in, '<', "$p/conf/nginx.conf" or die $!;
+    my $conf = do { local $/; <$in> };
+    $conf =~ s/127\.0\.0\.1:8080\b/127.0.0.1:$scim_port/g;
+    $conf =~ s/127\.0\.0\.1:8081\b/127.0.0.1:$app_port/g;
+    open my $o, '>', "$p/conf/nginx.conf" or die $!;
+    print $o $conf;
+}
 my $token = $tokens->{'quickstart.token'};
 like($token, qr/^scim_[A-Za-z0-9_-]{43}$/, 'a token was generated');
 

@@ -413,6 +413,8 @@ SCIM_API int scim_directory_reserve_groups(scim_directory_t *dir,
  * percent-encoded, and in the groups and products lists so are ',' and
  * '%' inside a name.
  *
+ * @param[in]  policy    the products; NULL when none is declared (the
+ *                       user's identity and groups, no product)
  * @param[out] blob      malloc()ed; the caller frees it with free()
  * @return SCIM_OK (also for a user that does not exist: found is 0),
  *         ENOMEM, SCIM_EINTERNAL or an LMDB code

@@ -2,6 +2,7 @@
 #
 #   make            build the core, the nginx module and scim-admin
 #   make run        install what is missing, build, start nginx on :8080
+#                   (make run PORT=9090: nginx there, the demo upstream on 9091)
 #   make test       install what is missing, build, run every test
 #   make bench      benchmarks (wrk), results in docs/BENCHMARKS.md
 #
@@ -110,8 +111,10 @@ prove: all
 
 test: deps-test all unit prove
 
+# PORT and APP_PORT reach tools/run-quickstart from the command line or
+# the environment alike.
 run: all
-	tools/run-quickstart
+	$(if $(PORT),PORT='$(PORT)') $(if $(APP_PORT),APP_PORT='$(APP_PORT)') tools/run-quickstart
 
 # Benchmarks take the machine's lock: other benchmarks on the same cores
 # would skew both.

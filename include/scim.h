@@ -109,6 +109,26 @@ SCIM_API int scim_store_open(const char *path, size_t max_size,
     scim_store_t **store, char *err, size_t errlen) SCIM_NOEXCEPT;
 
 /**
+ * @brief Open an existing store read-only (MDB_RDONLY), for tools.
+ *
+ * Creates nothing: a directory without data.mdb is refused before LMDB is
+ * called. LMDB still takes a reader slot in lock.mdb (and creates lock.mdb
+ * if only it is missing), so the store may be read while nginx writes it.
+ * Writes through the handle fail with EACCES. A store of an older format
+ * is refused: nginx upgrades it when it opens it.
+ *
+ * @param[in]  path    directory, NUL-terminated; must exist
+ * @param[out] store   the new handle; release with scim_store_close()
+ * @param[out] err     reason on failure (may be NULL)
+ * @param[in]  errlen  size of err
+ * @return SCIM_OK, ENOENT (no directory, or no data.mdb in it),
+ *         SCIM_ENOTDIR, EACCES, SCIM_EFORMAT (not a store of this module,
+ *         or of another format), ENOMEM or an LMDB code
+ */
+SCIM_API int scim_store_open_readonly(const char *path, scim_store_t **store,
+    char *err, size_t errlen) SCIM_NOEXCEPT;
+
+/**
  * @brief Close a store opened by this process. NULL is a no-op.
  */
 SCIM_API void scim_store_close(scim_store_t *store) SCIM_NOEXCEPT;
@@ -145,6 +165,11 @@ SCIM_API int scim_store_chown(const char *path, uint32_t uid, uint32_t gid,
 typedef struct {
     size_t  users;
     size_t  groups;
+    /** non-zero when the directory has ever held a user or a group in this
+     *  store (its counters exist, also once they are back to zero); zero
+     *  for a name never provisioned, misspelt or not: the store does not
+     *  know which directories the configuration declares */
+    int     known;
 } scim_store_stat_t;
 
 /**
@@ -153,6 +178,16 @@ typedef struct {
  */
 SCIM_API int scim_store_stat(scim_store_t *store, const char *directory,
     scim_store_stat_t *stat) SCIM_NOEXCEPT;
+
+/**
+ * @brief The names of the directories that hold or held records (those
+ * scim_store_stat() calls known), in byte order, separated by ", ".
+ * @param[out] buf  NUL-terminated; cut to fit, ending "..." when cut
+ * @param[in]  len  size of buf (at least 1)
+ * @return SCIM_OK, SCIM_EINVAL (len is 0) or an LMDB code
+ */
+SCIM_API int scim_store_directories(scim_store_t *store, char *buf,
+    size_t len) SCIM_NOEXCEPT;
 /** @} */
 
 
@@ -381,6 +416,8 @@ SCIM_API int scim_directory_reserve_groups(scim_directory_t *dir,
  * percent-encoded, and in the groups and products lists so are ',' and
  * '%' inside a name.
  *
+ * @param[in]  policy    the products; NULL when none is declared (the
+ *                       user's identity and groups, no product)
  * @param[out] blob      malloc()ed; the caller frees it with free()
  * @return SCIM_OK (also for a user that does not exist: found is 0),
  *         ENOMEM, SCIM_EINTERNAL or an LMDB code

@@ -112,6 +112,37 @@ typedef struct {
 /** @brief Fill a policy with the defaults documented above. */
 SCIM_API void scim_saml_policy_default(scim_saml_policy_t *policy) SCIM_NOEXCEPT;
 
+/** The bounded numeric settings of a policy, for scim_saml_policy_check(). */
+typedef enum {
+    /** clock_skew_ms: 0 to 1 h */
+    SCIM_SAML_CLOCK_SKEW = 0,
+    /** session_idle_ms: 1 s to 365 d */
+    SCIM_SAML_SESSION_IDLE,
+    /** session_lifetime_ms: 1 s to 365 d */
+    SCIM_SAML_SESSION_LIFETIME,
+    /** max_response_size: 1 KiB to 64 MiB */
+    SCIM_SAML_MAX_RESPONSE_SIZE,
+    SCIM_SAML_LIMIT_COUNT
+} scim_saml_limit_t;
+
+/**
+ * @brief Check one numeric setting against its bounds, when a caller reads
+ * it (nginx: the directive's own line), before scim_saml_sp_set_policy()
+ * sees the whole policy.
+ *
+ * @param[in] which  the setting
+ * @param[in] value  milliseconds (times) or bytes (sizes), as the caller
+ *                   parsed the text; negative when the text is not a time
+ *                   or a size at all
+ * @param[in] text   the setting as written, for the message (not
+ *                   NUL-terminated; borrowed for the call)
+ * @param[out] err   on failure, one sentence naming the setting, the text
+ *                   and the allowed range (may be NULL)
+ * @return SCIM_OK or SCIM_EINVAL
+ */
+SCIM_API int scim_saml_policy_check(scim_saml_limit_t which, int64_t value,
+    const char *text, size_t len, char *err, size_t errlen) SCIM_NOEXCEPT;
+
 /**
  * @brief Create an empty SP for a directory.
  *
@@ -150,7 +181,10 @@ SCIM_API int scim_saml_sp_set(scim_saml_sp_t *sp, scim_saml_option_t option,
 SCIM_API const char *scim_saml_sp_get(const scim_saml_sp_t *sp,
     scim_saml_option_t option) SCIM_NOEXCEPT;
 
-/** @brief Set the numeric policy (copied). @return SCIM_OK or SCIM_EINVAL */
+/**
+ * @brief Set the numeric policy (copied), within the bounds of
+ * scim_saml_limit_t. @return SCIM_OK or SCIM_EINVAL
+ */
 SCIM_API int scim_saml_sp_set_policy(scim_saml_sp_t *sp,
     const scim_saml_policy_t *policy, char *err, size_t errlen) SCIM_NOEXCEPT;
 

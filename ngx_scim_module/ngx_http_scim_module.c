@@ -49,6 +49,15 @@ static char *ngx_http_scim_store_init_conf(ngx_cycle_t *cycle, void *conf);
 scim_store_t  *ngx_http_scim_store;
 
 
+/* their bounds are the core's: ngx_http_scim_saml_limit() asks it */
+static scim_saml_limit_t  ngx_http_scim_clock_skew = SCIM_SAML_CLOCK_SKEW;
+static scim_saml_limit_t  ngx_http_scim_session_idle = SCIM_SAML_SESSION_IDLE;
+static scim_saml_limit_t  ngx_http_scim_session_lifetime =
+    SCIM_SAML_SESSION_LIFETIME;
+static scim_saml_limit_t  ngx_http_scim_max_response_size =
+    SCIM_SAML_MAX_RESPONSE_SIZE;
+
+
 static ngx_command_t  ngx_http_scim_commands[] = {
 
     { ngx_string("scim_store"),
@@ -250,37 +259,37 @@ static ngx_command_t  ngx_http_scim_directory_commands[] = {
 
     { ngx_string("clock_skew"),
       NGX_CONF_TAKE1,
-      ngx_conf_set_sec_slot,
+      ngx_http_scim_saml_limit,
       0,
       offsetof(ngx_http_scim_directory_t, clock_skew),
-      NULL },
+      &ngx_http_scim_clock_skew },
 
     { ngx_string("session_idle"),
       NGX_CONF_TAKE1,
-      ngx_conf_set_sec_slot,
+      ngx_http_scim_saml_limit,
       0,
       offsetof(ngx_http_scim_directory_t, session_idle),
-      NULL },
+      &ngx_http_scim_session_idle },
 
     { ngx_string("session_lifetime"),
       NGX_CONF_TAKE1,
-      ngx_conf_set_sec_slot,
+      ngx_http_scim_saml_limit,
       0,
       offsetof(ngx_http_scim_directory_t, session_lifetime),
-      NULL },
+      &ngx_http_scim_session_lifetime },
 
     { ngx_string("max_response_size"),
       NGX_CONF_TAKE1,
-      ngx_conf_set_size_slot,
+      ngx_http_scim_saml_limit,
       0,
       offsetof(ngx_http_scim_directory_t, max_response_size),
-      NULL },
+      &ngx_http_scim_max_response_size },
 
     { ngx_string("session_cookie"),
       NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_scim_saml_cookie_name,
       0,
-      offsetof(ngx_http_scim_directory_t, cookie_name),
+      0,
       NULL },
 
     { ngx_string("session_cookie_secure"),
@@ -584,14 +593,15 @@ ngx_http_scim_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             if (size == NGX_ERROR || (uint64_t) size > NGX_MAX_SIZE_T_VALUE) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid max_size \"%V\"", &value[i]);
+                                   "invalid max_size \"%V\", expected a size "
+                                   "such as \"1g\"", &s);
                 return NGX_CONF_ERROR;
             }
 
             if ((uint64_t) size < SCIM_STORE_MIN_MAX_SIZE) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "max_size \"%V\" is too small, "
-                                   "the minimum is 1m", &value[i]);
+                                   "the minimum is 1m", &s);
                 return NGX_CONF_ERROR;
             }
 

@@ -228,6 +228,10 @@ char *ngx_http_scim_saml_option(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_scim_saml_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_scim_saml_limit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_scim_saml_cookie_name(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_scim_saml_location(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_http_scim_saml_directory_init(ngx_http_scim_directory_t *dir);

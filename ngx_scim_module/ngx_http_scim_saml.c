@@ -305,12 +305,127 @@ ngx_http_scim_saml_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 char *
+ngx_http_scim_saml_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    off_t               size;
+    size_t             *sp;
+    time_t             *tp;
+    u_char              err[NGX_HTTP_SCIM_SAML_ERRLEN];
+    int64_t             v;
+    ngx_int_t           sec;
+    ngx_str_t          *value;
+    scim_saml_limit_t   which;
+
+    which = *(scim_saml_limit_t *) cmd->post;
+    value = cf->args->elts;
+
+    sp = NULL;
+    tp = NULL;
+
+    /*
+     * nginx parses the text; the core says whether the value is in range,
+     * so that the bounds live in one place and the error names this line.
+     * A negative value tells the core the text is not a time or a size.
+     */
+
+    if (which == SCIM_SAML_MAX_RESPONSE_SIZE) {
+        sp = (size_t *) (p + cmd->offset);
+
+        if (*sp != NGX_CONF_UNSET_SIZE) {
+            return "is duplicate";
+        }
+
+        /* ngx_parse_offset() also knows "g": "100g" is out of range */
+
+        size = ngx_parse_offset(&value[1]);
+        v = (size == NGX_ERROR) ? -1 : (int64_t) size;
+
+    } else {
+        tp = (time_t *) (p + cmd->offset);
+
+        if (*tp != NGX_CONF_UNSET) {
+            return "is duplicate";
+        }
+
+        sec = ngx_parse_time(&value[1], 1);
+
+        if (sec == NGX_ERROR) {
+            v = -1;
+
+        } else if ((uint64_t) sec > (uint64_t) INT64_MAX / 1000) {
+            v = INT64_MAX;
+
+        } else {
+            v = (int64_t) sec * 1000;
+        }
+    }
+
+    if (scim_saml_policy_check(which, v, (char *) value[1].data, value[1].len,
+                               (char *) err, sizeof(err))
+        != SCIM_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (sp) {
+        *sp = (size_t) v;
+
+    } else {
+        *tp = (time_t) (v / 1000);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_scim_saml_cookie_name(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_scim_directory_t *dir = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (dir->cookie_name.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* a cookie name is an RFC 6265 token */
+
+    for (i = 0; i < value[1].len; i++) {
+        if (value[1].data[i] <= 0x20
+            || value[1].data[i] >= 0x7f
+            || ngx_strchr("()<>@,;:\\\"/[]?={}", value[1].data[i]))
+        {
+            break;
+        }
+    }
+
+    if (value[1].len == 0 || i < value[1].len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid session_cookie name \"%V\": a cookie "
+                           "name is ASCII letters, digits and "
+                           "!#$%%&'*+-.^_`|~, without spaces", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    dir->cookie_name = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+char *
 ngx_http_scim_saml_directory_done(ngx_conf_t *cf,
     ngx_http_scim_directory_t *dir)
 {
     u_char              *p, *last, err[NGX_HTTP_SCIM_SAML_ERRLEN];
     const char          *acs;
-    ngx_uint_t           i;
     scim_saml_policy_t   policy;
 
     if (dir->saml == NULL) {
@@ -375,21 +490,6 @@ ngx_http_scim_saml_directory_done(ngx_conf_t *cf,
                                     "scim_directory \"%V\": %s",
                                     &dir->name, err);
         return NGX_CONF_ERROR;
-    }
-
-    /* a cookie name is an RFC 6265 token */
-
-    for (i = 0; i < dir->cookie_name.len; i++) {
-        if (dir->cookie_name.data[i] <= 0x20
-            || dir->cookie_name.data[i] >= 0x7f
-            || ngx_strchr("()<>@,;:\\\"/[]?={}", dir->cookie_name.data[i]))
-        {
-            ngx_http_scim_conf_error_at(cf, dir->file, dir->line,
-                                        "scim_directory \"%V\": invalid "
-                                        "session_cookie name \"%V\"",
-                                        &dir->name, &dir->cookie_name);
-            return NGX_CONF_ERROR;
-        }
     }
 
     dir->request_cookie.len = dir->cookie_name.len + sizeof("_req") - 1;

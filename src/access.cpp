@@ -235,12 +235,16 @@ extern "C" int scim_access_compute(scim_store_t* store, const scim_directory_t* 
                 if (txn.get(store->resources, resource_key(dir->name, "Group", gid), &grecord))
                     add_group(record_string(grecord, "displayName"));
             }
-            for (const auto& p : policy->products)
-                if (!p.default_group.empty()) add_group(p.default_group);
+            // No scim_product: no policy, and nothing to grant (the
+            // identity variables still work).
+            const scim_policy_s::Product* all = policy ? policy->products.data() : nullptr;
+            const size_t n = policy ? policy->products.size() : 0;
+            for (size_t i = 0; i < n; i++)
+                if (!all[i].default_group.empty()) add_group(all[i].default_group);
 
             // An inactive user keeps its groups but is granted nothing.
-            for (size_t i = 0; (flags & kActive) && i < policy->products.size(); i++) {
-                const auto& p = policy->products[i];
+            for (size_t i = 0; (flags & kActive) && i < n; i++) {
+                const auto& p = all[i];
                 bool granted = !p.default_group.empty();
                 for (const std::string& g : p.groups)
                     for (const std::string& mine : folded) granted = granted || g == mine;

@@ -350,6 +350,46 @@ std::string build_metadata(const Sp& sp) {
 
 }  // namespace
 
+namespace {
+
+// The bounds of the numeric settings; the README documents the same ones.
+// Times are milliseconds, sizes bytes. The upper bound of the session
+// times keeps them, in milliseconds, far from overflowing an int64_t.
+struct Limit {
+    const char* name;
+    bool time;
+    int64_t min, max;
+    const char* range;
+    const char* example;
+};
+
+const Limit kLimits[SCIM_SAML_LIMIT_COUNT] = {
+    {"clock_skew", true, 0, 3600LL * 1000, "0 to 1h", "3m"},
+    {"session_idle", true, 1000, 365LL * 86400 * 1000, "1s to 365d", "1h"},
+    {"session_lifetime", true, 1000, 365LL * 86400 * 1000, "1s to 365d", "8h"},
+    {"max_response_size", false, 1024, 64LL * 1024 * 1024, "1k to 64m", "256k"},
+};
+
+void check_limit(scim_saml_limit_t which, int64_t value, std::string_view text) {
+    if (which < 0 || which >= SCIM_SAML_LIMIT_COUNT)
+        fail_with(SCIM_EINVAL, "unknown SAML setting %d", static_cast<int>(which));
+    const Limit& l = kLimits[which];
+    const char* kind = l.time ? "time" : "size";
+    if (value < 0)
+        fail_with(SCIM_EINVAL, "%s \"%.*s\" is not a %s: expected a %s from %s, such as %s", l.name,
+                  static_cast<int>(text.size()), text.data(), kind, kind, l.range, l.example);
+    if (value < l.min || value > l.max)
+        fail_with(SCIM_EINVAL, "%s \"%.*s\" is out of range: expected a %s from %s", l.name,
+                  static_cast<int>(text.size()), text.data(), kind, l.range);
+}
+
+}  // namespace
+
+extern "C" int scim_saml_policy_check(scim_saml_limit_t which, int64_t value, const char* text,
+                                      size_t len, char* err, size_t errlen) noexcept {
+    return border(err, errlen, [&] { check_limit(which, value, std::string_view(text, len)); });
+}
+
 extern "C" void scim_saml_policy_default(scim_saml_policy_t* p) noexcept {
     p->clock_skew_ms = 180 * 1000;
     p->session_idle_ms = 3600 * 1000;
@@ -396,13 +436,23 @@ extern "C" const char* scim_saml_sp_get(const scim_saml_sp_t* sp,
 extern "C" int scim_saml_sp_set_policy(scim_saml_sp_t* sp, const scim_saml_policy_t* p, char* err,
                                        size_t errlen) noexcept {
     return border(err, errlen, [&] {
-        if (p->clock_skew_ms < 0 || p->clock_skew_ms > 3600 * 1000)
-            fail_with(SCIM_EINVAL, "clock_skew must be between 0 and 1h");
-        if (p->session_idle_ms < 1000) fail_with(SCIM_EINVAL, "session_idle must be at least 1s");
-        if (p->session_lifetime_ms < 1000)
-            fail_with(SCIM_EINVAL, "session_lifetime must be at least 1s");
-        if (p->max_response_size < 1024 || p->max_response_size > 64 * 1024 * 1024)
-            fail_with(SCIM_EINVAL, "max_response_size must be between 1k and 64m");
+        // A caller that checked each setting as it read it never fails
+        // here; the message then shows the value in the policy's unit.
+        const int64_t size = p->max_response_size > size_t(INT64_MAX)
+                                 ? INT64_MAX
+                                 : static_cast<int64_t>(p->max_response_size);
+        const struct {
+            scim_saml_limit_t which;
+            int64_t value;
+            const char* unit;
+        } all[] = {{SCIM_SAML_CLOCK_SKEW, p->clock_skew_ms, "ms"},
+                   {SCIM_SAML_SESSION_IDLE, p->session_idle_ms, "ms"},
+                   {SCIM_SAML_SESSION_LIFETIME, p->session_lifetime_ms, "ms"},
+                   {SCIM_SAML_MAX_RESPONSE_SIZE, size, ""}};
+        for (const auto& s : all) {
+            std::string text = std::to_string(s.value) + s.unit;
+            check_limit(s.which, s.value < 0 ? INT64_MAX : s.value, text);
+        }
         sp->policy = *p;
     });
 }

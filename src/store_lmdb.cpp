@@ -235,6 +235,46 @@ static int check_directory(const char* path, char* err, size_t errlen) {
     return SCIM_OK;
 }
 
+// Opens the named databases in txn; create: make the missing ones (a
+// read-only transaction cannot, and a store without them is refused).
+static int open_databases(Txn& txn, Store& store, const char* path, bool create, char* err,
+                          size_t errlen) {
+    struct {
+        const char* name;
+        MDB_dbi* dbi;
+        unsigned flags;
+    } dbs[] = {{"meta", &store.meta, 0},
+               {"resources", &store.resources, 0},
+               {"unique", &store.unique, 0},
+               {"index", &store.index, MDB_DUPSORT},
+               {"members", &store.members, 0},
+               {"sessions", &store.sessions, 0},
+               {"replay", &store.replay, 0},
+               {"expiry", &store.expiry, 0}};
+    for (auto& d : dbs) {
+        int rc = mdb_dbi_open(txn.handle(), d.name, (create ? MDB_CREATE : 0) | d.flags, d.dbi);
+        if (rc == MDB_NOTFOUND) {
+            set_error(err, errlen,
+                      "\"%s\" is an LMDB environment without the \"%s\" database: not a store "
+                      "of ngx_scim_module, or one nginx has not opened since an upgrade",
+                      path, d.name);
+            return SCIM_EFORMAT;
+        }
+        if (rc != 0) {
+            set_error(err, errlen, "cannot open database \"%s\" in \"%s\": %s", d.name, path,
+                      mdb_strerror(rc));
+            return rc;
+        }
+    }
+    return SCIM_OK;
+}
+
+static int format_error(const char* path, std::string_view format, char* err, size_t errlen) {
+    set_error(err, errlen, "\"%s\" holds a store of format %.*s; this build reads format %s", path,
+              static_cast<int>(format.size()), format.data(), kFormat);
+    return SCIM_EFORMAT;
+}
+
 extern "C" int scim_store_open(const char* path, size_t max_size, scim_store_t** out, char* err,
                                size_t errlen) noexcept {
     try {
@@ -265,40 +305,81 @@ extern "C" int scim_store_open(const char* path, size_t max_size, scim_store_t**
         mdb_reader_check(store->env, &dead);
 
         Txn txn = Txn::write(*store);
-        struct {
-            const char* name;
-            MDB_dbi* dbi;
-            unsigned flags;
-        } dbs[] = {{"meta", &store->meta, 0},
-                   {"resources", &store->resources, 0},
-                   {"unique", &store->unique, 0},
-                   {"index", &store->index, MDB_DUPSORT},
-                   {"members", &store->members, 0},
-                   {"sessions", &store->sessions, 0},
-                   {"replay", &store->replay, 0},
-                   {"expiry", &store->expiry, 0}};
-        for (auto& d : dbs) {
-            rc = mdb_dbi_open(txn.handle(), d.name, MDB_CREATE | d.flags, d.dbi);
-            if (rc != 0) {
-                set_error(err, errlen, "cannot open database \"%s\" in \"%s\": %s", d.name, path,
-                          mdb_strerror(rc));
-                return rc;
-            }
-        }
+        rc = open_databases(txn, *store, path, true, err, errlen);
+        if (rc != SCIM_OK) return rc;
         std::string_view format;
         if (txn.get(store->meta, "format", &format) && (format == "1" || format == "2")) {
             reindex_all(txn, *store);
             txn.put(store->meta, "format", kFormat);
         } else if (txn.get(store->meta, "format", &format)) {
-            if (format != kFormat) {
-                set_error(err, errlen,
-                          "\"%s\" holds a store of format %.*s; this build reads format %s", path,
-                          static_cast<int>(format.size()), format.data(), kFormat);
-                return SCIM_EFORMAT;
-            }
+            if (format != kFormat) return format_error(path, format, err, errlen);
         } else {
             txn.put(store->meta, "format", kFormat);
         }
+        txn.commit();
+        *out = store.release();
+        return SCIM_OK;
+    } catch (const StoreError& e) {
+        set_error(err, errlen, "store \"%s\": %s", path, e.what());
+        return e.code;
+    } catch (const std::bad_alloc&) {
+        return ENOMEM;
+    } catch (...) {
+        return SCIM_EINTERNAL;
+    }
+}
+
+extern "C" int scim_store_open_readonly(const char* path, scim_store_t** out, char* err,
+                                        size_t errlen) noexcept {
+    try {
+        *out = nullptr;
+        int rc = check_directory(path, err, errlen);
+        if (rc != SCIM_OK) return rc;
+
+        // mdb_env_open() creates lock.mdb before it finds data.mdb missing:
+        // look first, so that a mistyped path is left as it was.
+        std::string data = std::string(path) + "/data.mdb";
+        struct stat st;
+        if (stat(data.c_str(), &st) != 0) {
+            int e = errno;
+            if (e == ENOENT)
+                set_error(err, errlen,
+                          "\"%s\" holds no store (no data.mdb): give the scim_store directory "
+                          "of the nginx configuration",
+                          path);
+            else
+                set_error(err, errlen, "cannot reach \"%s\": %s", data.c_str(), strerror(e));
+            return e;
+        }
+
+        auto store = std::make_unique<Store>();
+        if ((rc = mdb_env_create(&store->env)) != 0 ||
+            (rc = mdb_env_set_maxdbs(store->env, 16)) != 0) {
+            set_error(err, errlen, "cannot create the LMDB environment: %s", mdb_strerror(rc));
+            return rc;
+        }
+        // No map size: LMDB takes the one recorded in the file.
+        rc = mdb_env_open(store->env, path, MDB_NOTLS | MDB_RDONLY, 0600);
+        if (rc != 0) {
+            set_error(err, errlen, "cannot open the LMDB environment in \"%s\" read-only: %s",
+                      path, mdb_strerror(rc));
+            return rc;
+        }
+
+        // Handles opened in a read-only transaction outlive its commit.
+        Txn txn = Txn::read(*store);
+        rc = open_databases(txn, *store, path, false, err, errlen);
+        if (rc != SCIM_OK) return rc;
+        std::string_view format;
+        if (!txn.get(store->meta, "format", &format)) {
+            set_error(err, errlen,
+                      "\"%s\" is an LMDB environment without a format record: not a store of "
+                      "ngx_scim_module",
+                      path);
+            return SCIM_EFORMAT;
+        }
+        // Formats 1 and 2 are upgraded by nginx's read-write open only.
+        if (format != kFormat) return format_error(path, format, err, errlen);
         txn.commit();
         *out = store.release();
         return SCIM_OK;
@@ -401,8 +482,44 @@ extern "C" int scim_store_stat(scim_store_t* store, const char* directory,
                                scim_store_stat_t* stat) noexcept {
     try {
         Txn txn = Txn::read(*store);
+        std::string_view v;
         stat->users = read_count(txn, *store, directory, "User");
         stat->groups = read_count(txn, *store, directory, "Group");
+        // The counters are written with a directory's first record and
+        // kept when they go back to zero.
+        stat->known = txn.get(store->meta, count_key(directory, "User"), &v) ||
+                      txn.get(store->meta, count_key(directory, "Group"), &v);
+        return SCIM_OK;
+    } catch (const StoreError& e) {
+        return e.code;
+    } catch (...) {
+        return SCIM_EINTERNAL;
+    }
+}
+
+extern "C" int scim_store_directories(scim_store_t* store, char* buf, size_t len) noexcept {
+    try {
+        if (len == 0) return SCIM_EINVAL;
+        Txn txn = Txn::read(*store);
+        // count_key(): "count" NUL dir NUL type NUL
+        const std::string prefix = std::string("count") + '\0';
+        std::string names, last;
+        PrefixCursor c(txn, store->meta, prefix);
+        while (c.next()) {
+            std::string_view rest = c.key().substr(prefix.size());
+            std::string_view name = rest.substr(0, rest.find('\0'));
+            if (name == last) continue;
+            last = std::string(name);
+            if (!names.empty()) names.append(", ");
+            names.append(name);
+        }
+        if (names.size() >= len) {
+            // cut, and say so when there is room for it
+            names.resize(len - 1);
+            if (len > 4) names.replace(len - 4, 3, "...");
+        }
+        std::memcpy(buf, names.data(), names.size());
+        buf[names.size()] = '\0';
         return SCIM_OK;
     } catch (const StoreError& e) {
         return e.code;

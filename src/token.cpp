@@ -84,8 +84,9 @@ extern "C" int scim_directory_load_tokens(scim_directory_t* dir, const char* pat
             std::string_view l = std::string_view(line).substr(b);
             if (l.compare(0, strlen(kTokenPrefix), kTokenPrefix) == 0) {
                 set_error(err, errlen,
-                          "token file \"%s\" line %zu holds a token, not its hash: the file must "
-                          "hold \"sha256:<hex>\" lines (scim-admin token prints both)",
+                          "token file \"%s\" line %zu holds a token, not its hash: replace the "
+                          "line with the \"sha256:<hex>\" line that \"scim-admin hash\" prints "
+                          "for it (the token on its stdin)",
                           path, lineno);
                 return SCIM_ENOTOKENS;
             }

@@ -103,7 +103,7 @@ scim_store $TEST_NGINX_PREFIX/store max_size=big;
 --- config
 --- must_die
 --- error_log_like
-invalid max_size "max_size=big" in \S+nginx\.conf:\d+
+invalid max_size "big", expected a size such as "1g" in \S+nginx\.conf:\d+
 
 === TEST 12: store max_size too small
 --- http_config
@@ -111,7 +111,7 @@ scim_store $TEST_NGINX_PREFIX/store max_size=64k;
 --- config
 --- must_die
 --- error_log_like
-max_size "max_size=64k" is too small, the minimum is 1m in \S+nginx\.conf:\d+
+max_size "64k" is too small, the minimum is 1m in \S+nginx\.conf:\d+
 
 === TEST 13: directory without token_file
 --- http_config
@@ -193,3 +193,11 @@ Authorization: Bearer $TEST_NGINX_TOKEN
 --- error_code: 200
 --- no_error_log
 [emerg]
+
+=== TEST 22: store max_size 0
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store max_size=0;
+--- config
+--- must_die
+--- error_log_like
+max_size "0" is too small, the minimum is 1m in \S+nginx\.conf:\d+

@@ -493,7 +493,9 @@ scim_directory test {
 --- config
 --- must_die
 --- error_log_like
-scim_directory "test": invalid session_cookie name "a;b" in \S+nginx\.conf:\d+
+invalid session_cookie name "a;b": a cookie name is ASCII letters, digits and !#\$%&'\*\+-\.\^_`\|~, without spaces in \S+nginx\.conf:\d+
+--- error_line
+session_cookie "a;b";
 
 === TEST 31: scim_saml_acs and scim_api in one location
 --- http_config
@@ -526,5 +528,182 @@ location = /saml/login { scim_saml_login test; }
 --- request
 GET /saml/login
 --- error_code: 302
+--- no_error_log
+[error]
+
+=== TEST 33: clock_skew over 1h, reported at its own line
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store;
+scim_directory test {
+    token_file $TEST_NGINX_TOKEN_FILE;
+    idp_metadata $TEST_NGINX_SAML/idp-metadata.xml;
+    sp_entity_id https://sp.example.test/saml;
+    sp_acs_url https://sp.example.test/saml/acs;
+    clock_skew 1d;
+}
+--- config
+--- must_die
+--- error_log_like
+clock_skew "1d" is out of range: expected a time from 0 to 1h in \S+nginx\.conf:\d+
+--- error_line
+clock_skew 1d;
+
+=== TEST 34: clock_skew that is not a time
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store;
+scim_directory test {
+    token_file $TEST_NGINX_TOKEN_FILE;
+    idp_metadata $TEST_NGINX_SAML/idp-metadata.xml;
+    sp_entity_id https://sp.example.test/saml;
+    sp_acs_url https://sp.example.test/saml/acs;
+    clock_skew 3x;
+}
+--- config
+--- must_die
+--- error_log_like
+clock_skew "3x" is not a time: expected a time from 0 to 1h, such as 3m in \S+nginx\.conf:\d+
+--- error_line
+clock_skew 3x;
+
+=== TEST 35: session_idle 0
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store;
+scim_directory test {
+    token_file $TEST_NGINX_TOKEN_FILE;
+    idp_metadata $TEST_NGINX_SAML/idp-metadata.xml;
+    sp_entity_id https://sp.example.test/saml;
+    sp_acs_url https://sp.example.test/saml/acs;
+    session_idle 0;
+}
+--- config
+--- must_die
+--- error_log_like
+session_idle "0" is out of range: expected a time from 1s to 365d in \S+nginx\.conf:\d+
+--- error_line
+session_idle 0;
+
+=== TEST 36: session_lifetime over a year
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store;
+scim_directory test {
+    token_file $TEST_NGINX_TOKEN_FILE;
+    idp_metadata $TEST_NGINX_SAML/idp-metadata.xml;
+    sp_entity_id https://sp.example.test/saml;
+    sp_acs_url https://sp.example.test/saml/acs;
+    session_lifetime 2y;
+}
+--- config
+--- must_die
+--- error_log_like
+session_lifetime "2y" is out of range: expected a time from 1s to 365d in \S+nginx\.conf:\d+
+--- error_line
+session_lifetime 2y;
+
+=== TEST 37: max_response_size 0
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store;
+scim_directory test {
+    token_file $TEST_NGINX_TOKEN_FILE;
+    idp_metadata $TEST_NGINX_SAML/idp-metadata.xml;
+    sp_entity_id https://sp.example.test/saml;
+    sp_acs_url https://sp.example.test/saml/acs;
+    max_response_size 0;
+}
+--- config
+--- must_die
+--- error_log_like
+max_response_size "0" is out of range: expected a size from 1k to 64m in \S+nginx\.conf:\d+
+--- error_line
+max_response_size 0;
+
+=== TEST 38: max_response_size 100g
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store;
+scim_directory test {
+    token_file $TEST_NGINX_TOKEN_FILE;
+    idp_metadata $TEST_NGINX_SAML/idp-metadata.xml;
+    sp_entity_id https://sp.example.test/saml;
+    sp_acs_url https://sp.example.test/saml/acs;
+    max_response_size 100g;
+}
+--- config
+--- must_die
+--- error_log_like
+max_response_size "100g" is out of range: expected a size from 1k to 64m in \S+nginx\.conf:\d+
+--- error_line
+max_response_size 100g;
+
+=== TEST 39: max_response_size that is not a size
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store;
+scim_directory test {
+    token_file $TEST_NGINX_TOKEN_FILE;
+    idp_metadata $TEST_NGINX_SAML/idp-metadata.xml;
+    sp_entity_id https://sp.example.test/saml;
+    sp_acs_url https://sp.example.test/saml/acs;
+    max_response_size lots;
+}
+--- config
+--- must_die
+--- error_log_like
+max_response_size "lots" is not a size: expected a size from 1k to 64m, such as 256k in \S+nginx\.conf:\d+
+--- error_line
+max_response_size lots;
+
+=== TEST 40: session_cookie with a space
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store;
+scim_directory test {
+    token_file $TEST_NGINX_TOKEN_FILE;
+    idp_metadata $TEST_NGINX_SAML/idp-metadata.xml;
+    sp_entity_id https://sp.example.test/saml;
+    sp_acs_url https://sp.example.test/saml/acs;
+    session_cookie 'bad name';
+}
+--- config
+--- must_die
+--- error_log_like
+invalid session_cookie name "bad name": a cookie name is ASCII letters.* in \S+nginx\.conf:\d+
+--- error_line
+session_cookie 'bad name';
+
+=== TEST 41: a setting given twice
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store;
+scim_directory test {
+    token_file $TEST_NGINX_TOKEN_FILE;
+    idp_metadata $TEST_NGINX_SAML/idp-metadata.xml;
+    sp_entity_id https://sp.example.test/saml;
+    sp_acs_url https://sp.example.test/saml/acs;
+    clock_skew 1m;
+    clock_skew 2m;
+}
+--- config
+--- must_die
+--- error_log_like
+"clock_skew" directive is duplicate in \S+nginx\.conf:\d+
+--- error_line
+clock_skew 2m;
+
+=== TEST 42: the largest allowed settings pass
+--- http_config
+scim_store $TEST_NGINX_PREFIX/store;
+scim_zone scim:1m;
+scim_directory test {
+    token_file $TEST_NGINX_TOKEN_FILE;
+    idp_metadata $TEST_NGINX_SAML/idp-metadata.xml;
+    sp_entity_id https://sp.example.test/saml;
+    sp_acs_url https://sp.example.test/saml/acs;
+    clock_skew 1h;
+    session_idle 365d;
+    session_lifetime 365d;
+    max_response_size 64m;
+    session_cookie __Host-sso;
+}
+--- config
+location = /saml/metadata { scim_saml_metadata test; }
+--- request
+GET /saml/metadata
+--- error_code: 200
 --- no_error_log
 [error]

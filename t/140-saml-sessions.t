@@ -302,4 +302,23 @@ sub no_errors {
     no_errors($n, 'jit');
 }
 
+# --- the identity variables need no scim_product ----------------------------
+
+{
+    # Without any scim_product the glue has no policy: reading $scim_user
+    # with a valid session crashed the worker (signal 11) before the core
+    # accepted a missing policy.
+    my $n = nginx(nginx => { config => $idp->locations
+        . qq{location = /me { return 200 "user=\$scim_user groups=\$scim_groups products=\$scim_products"; }\n} });
+    my $uid = $idp->ensure_user($n, 'grace@example.com');
+    my $res = $idp->sign_in($n, response => { name_id => 'grace@example.com' });
+    is($res->{status}, 303, 'no scim_product: sign in') or diag($res->{body});
+    my $me = $n->request(GET => '/me', headers => { Cookie => $res->{session} });
+    is($me->{status}, 200, 'no scim_product: $scim_user with a session answers 200');
+    is($me->{body}, 'user=grace@example.com groups= products=', 'the identity, no group, no product');
+    $n->stop;
+    unlike($n->error_log, qr/exited on signal/, 'no scim_product: no worker crashed');
+    no_errors($n, 'no scim_product');
+}
+
 done_testing();

@@ -77,6 +77,31 @@ START_TEST(policy_rules)
 }
 END_TEST
 
+START_TEST(no_policy_means_identity_without_products)
+{
+    scim_access_t a;
+    size_t len;
+    char *alice = new_id("/Users", "{\"schemas\":[\"" CORE "\"],\"userName\":\"Alice\","
+                         "\"emails\":[{\"value\":\"alice@example.com\",\"primary\":true}]}");
+    char body[256];
+    snprintf(body, sizeof(body), "{\"schemas\":[\"" GROUP "\"],\"displayName\":\"jira-users\",\"members\":[{\"value\":\"%s\"}]}", alice);
+    free(new_id("/Groups", body));
+
+    /* no scim_product in the configuration: the glue has no policy (a
+       worker crashed here on $scim_user with a session) */
+    free(blob);
+    ck_assert_int_eq(scim_access_compute(env.store, env.dir, NULL, alice, strlen(alice), &blob, &len), SCIM_OK);
+    ck_assert_int_eq(scim_access_read(blob, len, &a), SCIM_OK);
+    ck_assert(a.found && a.active);
+    ASSERT_STR(a.user_name, "Alice");
+    ASSERT_STR(a.groups, "jira-users");
+    ck_assert_uint_eq(a.group_count, 1);
+    ck_assert_uint_eq(a.products, 0);
+    ASSERT_STR(a.product_names, "");
+    free(alice);
+}
+END_TEST
+
 START_TEST(access_follows_groups_and_state)
 {
     scim_access_t a;
@@ -206,6 +231,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, policy_rules);
     tcase_add_test(tc, access_follows_groups_and_state);
+    tcase_add_test(tc, no_policy_means_identity_without_products);
     tcase_add_test(tc, display_names_and_header_safety);
     tcase_add_test(tc, blobs_are_checked);
     tcase_add_test(tc, default_groups_are_not_synced);

@@ -623,6 +623,51 @@ START_TEST(acs_limits_and_policy)
     expect_refusal("good.xml", signed_at, SCIM_SAML_EINVALID, "IdP-initiated login is off");
     policy.max_response_size = 10;
     ck_assert_int_eq(scim_saml_sp_set_policy(sp, &policy, err, sizeof(err)), SCIM_EINVAL);
+    ck_assert_msg(strstr(err, "max_response_size \"10\" is out of range: expected a size from "
+                              "1k to 64m") != NULL, "got \"%s\"", err);
+    policy.max_response_size = 128 * 1024;
+    policy.clock_skew_ms = 2 * 3600 * 1000;
+    ck_assert_int_eq(scim_saml_sp_set_policy(sp, &policy, err, sizeof(err)), SCIM_EINVAL);
+    ck_assert_msg(strstr(err, "clock_skew \"7200000ms\" is out of range") != NULL, "got \"%s\"",
+                  err);
+}
+END_TEST
+
+static const struct {
+    scim_saml_limit_t which;
+    int64_t value;
+    const char *text;
+    int rc;
+    const char *message;
+} limits[] = {
+    { SCIM_SAML_CLOCK_SKEW, 0, "0", SCIM_OK, "" },
+    { SCIM_SAML_CLOCK_SKEW, 3600 * 1000, "1h", SCIM_OK, "" },
+    { SCIM_SAML_CLOCK_SKEW, 86400 * 1000, "1d", SCIM_EINVAL,
+      "clock_skew \"1d\" is out of range: expected a time from 0 to 1h" },
+    { SCIM_SAML_CLOCK_SKEW, -1, "3x", SCIM_EINVAL,
+      "clock_skew \"3x\" is not a time: expected a time from 0 to 1h, such as 3m" },
+    { SCIM_SAML_SESSION_IDLE, 0, "0", SCIM_EINVAL,
+      "session_idle \"0\" is out of range: expected a time from 1s to 365d" },
+    { SCIM_SAML_SESSION_LIFETIME, 365LL * 86400 * 1000, "365d", SCIM_OK, "" },
+    { SCIM_SAML_SESSION_LIFETIME, INT64_MAX, "huge", SCIM_EINVAL, "is out of range" },
+    { SCIM_SAML_MAX_RESPONSE_SIZE, 1023, "1023", SCIM_EINVAL,
+      "max_response_size \"1023\" is out of range: expected a size from 1k to 64m" },
+    { SCIM_SAML_MAX_RESPONSE_SIZE, 64 << 20, "64m", SCIM_OK, "" },
+    { SCIM_SAML_MAX_RESPONSE_SIZE, -1, "lots", SCIM_EINVAL,
+      "max_response_size \"lots\" is not a size: expected a size from 1k to 64m" },
+    { SCIM_SAML_LIMIT_COUNT, 0, "0", SCIM_EINVAL, "unknown SAML setting" },
+};
+
+START_TEST(policy_limits_name_the_setting_and_its_range)
+{
+    char msg[256] = "";
+    int rc = scim_saml_policy_check(limits[_i].which, limits[_i].value, limits[_i].text,
+                                    strlen(limits[_i].text), msg, sizeof(msg));
+    ck_assert_msg(rc == limits[_i].rc, "limit %d: expected rc %d, got %d (%s)", _i,
+                  limits[_i].rc, rc, msg);
+    ck_assert_msg(strstr(msg, limits[_i].message) != NULL,
+                  "limit %d: expected a message with \"%s\", got \"%s\"", _i,
+                  limits[_i].message, msg);
 }
 END_TEST
 
@@ -893,6 +938,8 @@ static Suite *saml_suite(void)
     tcase_add_loop_test(tc, acs_refuses_malformed_bodies, 0,
                         sizeof(bad_bodies) / sizeof(bad_bodies[0]));
     tcase_add_test(tc, acs_limits_and_policy);
+    tcase_add_loop_test(tc, policy_limits_name_the_setting_and_its_range, 0,
+                        sizeof(limits) / sizeof(limits[0]));
     tcase_add_test(tc, logout_redirect);
     tcase_add_test(tc, strerror_knows_saml_codes);
     suite_add_tcase(s, tc);

@@ -299,6 +299,63 @@ START_TEST(directories_do_not_see_each_other)
 }
 END_TEST
 
+START_TEST(readonly_open_reads_and_creates_nothing)
+{
+    unit_env_t env;
+    scim_response_t resp;
+    scim_store_t *ro = (scim_store_t *) 1;
+    scim_store_stat_t st;
+    char *empty = unit_tmpdir(), file[256], err[256] = "", names[64];
+    struct stat sb;
+
+    /* no store: refused before LMDB could leave a lock.mdb behind */
+    ck_assert_int_eq(scim_store_open_readonly(empty, &ro, err, sizeof(err)), ENOENT);
+    ck_assert_ptr_null(ro);
+    ck_assert_msg(strstr(err, "holds no store (no data.mdb)") != NULL, "got \"%s\"", err);
+    snprintf(file, sizeof(file), "%s/lock.mdb", empty);
+    ck_assert_msg(stat(file, &sb) != 0, "scim_store_open_readonly() created %s", file);
+    unit_rmdir(empty);
+
+    unit_env_open(&env);
+    scim_request_t post = unit_request(SCIM_METHOD_POST, "/Users", NULL, user_json, env.auth);
+    json_decref(unit_call(env.store, env.dir, &post, &resp));
+    ck_assert_int_eq(resp.status, 201);
+    scim_response_free(&resp);
+
+    /* beside the read-write handle, as scim-admin beside nginx */
+    ck_assert_msg(scim_store_open_readonly(env.path, &ro, err, sizeof(err)) == SCIM_OK,
+                  "scim_store_open_readonly: %s", err);
+    ck_assert_int_eq(scim_store_stat(ro, "test", &st), SCIM_OK);
+    ck_assert_uint_eq(st.users, 1);
+    ck_assert_int_ne(st.known, 0);
+    ck_assert_int_eq(scim_store_stat(ro, "tset", &st), SCIM_OK);
+    ck_assert_uint_eq(st.users + st.groups, 0);
+    ck_assert_int_eq(st.known, 0);
+    ck_assert_int_eq(scim_store_directories(ro, names, sizeof(names)), SCIM_OK);
+    ck_assert_str_eq(names, "test");
+    ck_assert_int_eq(scim_store_directories(ro, names, 3), SCIM_OK);
+    ck_assert_str_eq(names, "te");
+    scim_store_close(ro);
+
+    /* a directory whose records were all deleted is still known */
+    scim_request_t list = unit_request(SCIM_METHOD_GET, "/Users", NULL, NULL, env.auth);
+    json_t *j = unit_call(env.store, env.dir, &list, &resp);
+    char path[128];
+    snprintf(path, sizeof(path), "/Users/%s", json_string_value(json_object_get(
+        json_array_get(json_object_get(j, "Resources"), 0), "id")));
+    json_decref(j);
+    scim_response_free(&resp);
+    scim_request_t del = unit_request(SCIM_METHOD_DELETE, path, NULL, NULL, env.auth);
+    unit_call(env.store, env.dir, &del, &resp);
+    ck_assert_int_eq(resp.status, 204);
+    scim_response_free(&resp);
+    ck_assert_int_eq(scim_store_stat(env.store, "test", &st), SCIM_OK);
+    ck_assert_uint_eq(st.users, 0);
+    ck_assert_int_ne(st.known, 0);
+    unit_env_close(&env);
+}
+END_TEST
+
 START_TEST(full_store_answers_507)
 {
     unit_env_t env;
@@ -346,6 +403,7 @@ int main(void)
     tcase_add_test(tc, access_check_uses_the_worker_user);
     tcase_add_test(tc, records_survive_reopen_and_indexes_follow_deletes);
     tcase_add_test(tc, directories_do_not_see_each_other);
+    tcase_add_test(tc, readonly_open_reads_and_creates_nothing);
     tcase_add_test(tc, full_store_answers_507);
     suite_add_tcase(s, tc);
     return unit_run(s);

@@ -72,6 +72,24 @@ START_TEST(several_hashes_rotate)
 }
 END_TEST
 
+START_TEST(comments_and_blank_lines_are_skipped)
+{
+    char t1[SCIM_TOKEN_SIZE], h1[SCIM_TOKEN_HASH_SIZE], content[256];
+    scim_directory_t *dir;
+
+    /* what the README promises: whole-line "#" comments, indented or not,
+       blank lines, and a comment after the hash */
+    scim_token_generate(t1, sizeof(t1), h1, sizeof(h1));
+    snprintf(content, sizeof(content), "# okta, rotated 2024-05\n\n  # old: removed\n"
+             "\t\n%s okta prod\n", h1);
+    scim_directory_new("d", 1, &dir, NULL, 0);
+    ck_assert_int_eq(scim_directory_load_tokens(dir, write_file(content), NULL, 0), SCIM_OK);
+    unlink(tmpfile_path);
+    ck_assert_int_eq(scim_directory_check_token(dir, t1, strlen(t1)), 1);
+    scim_directory_free(dir);
+}
+END_TEST
+
 static const struct {
     const char *content;
     int rc;
@@ -80,7 +98,8 @@ static const struct {
     { "", SCIM_ENOTOKENS, "holds no token hash" },
     { "# only a comment\n\n", SCIM_ENOTOKENS, "holds no token hash" },
     { "scim_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\n", SCIM_ENOTOKENS,
-      "line 1 holds a token, not its hash" },
+      "line 1 holds a token, not its hash: replace the line with the \"sha256:<hex>\" line "
+      "that \"scim-admin hash\" prints" },
     { "sha256:1234\n", SCIM_ENOTOKENS, "line 1: expected \"sha256:\" followed by 64 hex digits" },
     { "# ok\nmd5:d41d8cd98f00b204e9800998ecf8427e\n", SCIM_ENOTOKENS, "line 2: expected" },
     { "sha256:zz7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n", SCIM_ENOTOKENS,
@@ -143,6 +162,7 @@ int main(void)
     tcase_add_test(tc, generated_token_matches_its_hash_only);
     tcase_add_test(tc, known_sha256_vector);
     tcase_add_test(tc, several_hashes_rotate);
+    tcase_add_test(tc, comments_and_blank_lines_are_skipped);
     tcase_add_loop_test(tc, bad_token_files_are_refused_with_the_line, 0,
                         sizeof(bad_files) / sizeof(bad_files[0]));
     tcase_add_test(tc, missing_token_file_reports_errno);

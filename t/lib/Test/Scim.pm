@@ -18,6 +18,8 @@ package Test::Scim;
 #       --- error_log / --- no_error_log   (one substring per line; [error] etc.)
 #       --- error_log_like     (one regex per line)
 #       --- must_die           (nginx -t must fail; error_log checks its output)
+#       --- error_line         (with must_die: the file:line of the [emerg]
+#                               is a line that contains this text)
 #     run with run_blocks();
 #
 #   * procedural tests through Test::Scim::Nginx (start, request, reload,
@@ -112,6 +114,25 @@ sub check_log_like ($$$) {
     }
 }
 
+# The [emerg] of nginx -t ends "in FILE:LINE": that line of FILE must hold
+# the text (the directive at fault, not its enclosing block).
+sub check_error_line ($$$) {
+    my ($name, $out, $want) = @_;
+    $want =~ s/^\s+|\s+$//g;
+    my ($file, $line) = $out =~ /\[emerg\].* in (\S+):(\d+)$/m;
+    if (!defined $file) {
+        fail("$name - nginx -t names a file:line");
+        diag("nginx -t said:\n$out");
+        return;
+    }
+    open my $fh, '<', $file or return fail("$name - $file: $!");
+    my @lines = <$fh>;
+    my $got = $lines[$line - 1] // '';
+    chomp $got;
+    ok(index($got, $want) >= 0, "$name - nginx -t points at the line with \"$want\"")
+        or diag("expected $file:$line to hold \"$want\", it reads \"$got\"\nnginx -t said:\n$out");
+}
+
 sub run_blocks () {
     for my $block (blocks()) {
         run_block($block);
@@ -144,6 +165,7 @@ sub run_block ($) {
         isnt($rc, 0, "$name - nginx -t fails") or diag("nginx -t said:\n$out");
         check_log($name, $out, $n->expand($block->error_log), 1) if defined $block->error_log;
         check_log_like($name, $out, $block->error_log_like) if defined $block->error_log_like;
+        check_error_line($name, $out, $block->error_line) if defined $block->error_line;
         return;
     }
 

@@ -1,7 +1,8 @@
 # Tests for the product-access gateway: scim_product and scim_require, the
 # identity headers through proxy_pass, fastcgi_pass, uwsgi_pass and
 # grpc_pass, the variables, spoofed headers, huge group lists, default
-# groups, and revocation seen on the very next request by every worker.
+# groups, revocation seen on the very next request by every worker, and a
+# configuration without any scim_product.
 
 use strict;
 use warnings;
@@ -260,5 +261,33 @@ like($log, qr/\[error\].*scim: access denied to user "alice\@example.com" \(\Q$a
 like($log, qr/\[warn\].*scim: 13 groups of user "alice\@example.com" exceed scim_identity_headers_max_size \(64 bytes\)/,
      'the overflow is logged');
 unlike($log, qr/\[(alert|crit|emerg)\]/, 'no alert in the log');
+
+# --- no scim_product anywhere: sessions, identities and "any" still work
+{
+    my $m = Test::Scim::Nginx->new(http_config => $idp->http_config, config => $idp->locations . <<"EOF");
+location /app/ {
+    scim_require any;
+    proxy_pass http://127.0.0.1:$http_port;
+}
+location = /who {
+    return 200 "user=\$scim_user products=[\$scim_products] groups=[\$scim_groups]";
+}
+EOF
+    $m->start;
+    $idp->provision($m, 'alice@example.com', active => JSON::PP::true);
+    my $session = $idp->sign_in($m, response => { name_id => 'alice@example.com' })->{session};
+    ok($session, 'no scim_product: alice signs in');
+    my $r = $m->request(GET => '/who', headers => { Cookie => $session });
+    is("$r->{status} $r->{body}", '200 user=alice@example.com products=[] groups=[]',
+       'no scim_product: $scim_user names the user, with no product');
+    $r = $m->request(GET => '/app/x', headers => { Cookie => $session });
+    is($r->{status}, 200, 'no scim_product: "scim_require any" lets alice in') or diag($r->{body});
+    my $hh = echoed($r)->{headers} // {};
+    is($hh->{'x-remote-user'}, 'alice@example.com', 'no scim_product: X-Remote-User');
+    is($hh->{'x-remote-products'}, '', 'no scim_product: X-Remote-Products is empty');
+    $m->stop;
+    my @crashes = $m->error_log =~ /^(.*exited on signal.*)$/mg;
+    is_deeply(\@crashes, [], 'no scim_product: no worker died');
+}
 
 done_testing();

@@ -300,6 +300,24 @@ ngx_http_scim_gateway_merge(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *prev,
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_scim_module);
 
+    /*
+     * The module's endpoints are never behind scim_require (see the access
+     * handler); set in their very location, it would silently do nothing.
+     */
+
+    if (conf->require != NGX_CONF_UNSET
+        && conf->require != NGX_HTTP_SCIM_REQUIRE_OFF
+        && (conf->api_name.len || conf->saml_endpoint))
+    {
+        ngx_http_scim_conf_error_at(cf, conf->require_file, conf->require_line,
+                                    "\"scim_require\" cannot protect a "
+                                    "\"%s\" location: it authenticates "
+                                    "requests on its own",
+                                    conf->api_name.len ? "scim_api"
+                                                       : "scim_saml_*");
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->require == NGX_CONF_UNSET) {
         conf->require = prev->require;
         conf->require_product = prev->require_product;
@@ -490,7 +508,16 @@ ngx_http_scim_access_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (slcf->require == NGX_HTTP_SCIM_REQUIRE_OFF) {
+    /*
+     * The module's own endpoints authenticate on their own (SAML messages,
+     * the SCIM bearer token) and must stay reachable without a session:
+     * a scim_require inherited from the server or http level does not
+     * apply to them (one set in the location itself fails nginx -t).
+     */
+
+    if (slcf->require == NGX_HTTP_SCIM_REQUIRE_OFF
+        || slcf->api_name.len || slcf->saml_endpoint)
+    {
         return NGX_DECLINED;
     }
 

@@ -1,8 +1,9 @@
 # Tests for the product-access gateway: scim_product and scim_require, the
 # identity headers through proxy_pass, fastcgi_pass, uwsgi_pass and
 # grpc_pass, the variables, spoofed headers, huge group lists, default
-# groups, revocation seen on the very next request by every worker, and a
-# configuration without any scim_product.
+# groups, revocation seen on the very next request by every worker; a
+# configuration without any scim_product, and scim_require at server level,
+# which leaves the module's own endpoints alone.
 
 use strict;
 use warnings;
@@ -288,6 +289,62 @@ EOF
     $m->stop;
     my @crashes = $m->error_log =~ /^(.*exited on signal.*)$/mg;
     is_deeply(\@crashes, [], 'no scim_product: no worker died');
+}
+
+# --- scim_require at server level: the module's own endpoints stay open
+{
+    my $m = Test::Scim::Nginx->new(
+        http_config => $idp->http_config . "scim_product jira groups=jira-users;\n",
+        config => <<"EOF");
+scim_require product=jira;
+location /scim/v2/ { scim_api test; }
+location = /saml/acs { scim_saml_acs test; }
+location = /saml/login { scim_saml_login test; }
+location = /saml/metadata { scim_saml_metadata test; }
+location = /saml/logout { scim_saml_logout test; }
+location /app/ {
+    proxy_pass http://127.0.0.1:$http_port;
+}
+EOF
+    $m->start;
+    my $r = $m->scim(GET => '/Users');
+    is($r->{status}, 200, 'server-level scim_require: the SCIM API answers a valid token') or diag($r->{body});
+    my $uid = $idp->provision($m, 'alice@example.com', active => JSON::PP::true);
+    $idp->provision($m, 'bob@example.com', active => JSON::PP::true);
+    $r = $m->scim(POST => '/Groups', { schemas => ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName => 'jira-users', members => [{ value => $uid }] });
+    is($r->{status}, 201, 'server-level scim_require: SCIM writes work');
+
+    $r = $m->request(GET => '/app/x', headers => { Accept => 'text/html' });
+    is($r->{status}, 302, 'server-level scim_require: an ordinary location is protected');
+    like($r->{headers}{location} // '', qr{/saml/login\?return_to=/app/x$}, 'and sends the browser to the login');
+
+    my $login = $idp->login($m, '/app/x', headers => { Accept => 'text/html' });
+    is($login->{status}, 302, 'server-level scim_require: the login redirects');
+    like($login->{headers}{location} // '', qr{^https://idp\.example\.test/sso\?SAMLRequest=},
+         'to the IdP, not to itself');
+
+    my $acs = $idp->sign_in($m, response => { name_id => 'alice@example.com' });
+    is($acs->{status}, 303, 'server-level scim_require: the ACS takes the IdP\'s POST') or diag($acs->{body});
+    my $session = $acs->{session};
+    $r = $m->request(GET => '/app/x', headers => { Cookie => $session });
+    is($r->{status}, 200, 'alice, granted jira, passes');
+    is(echoed($r)->{headers}{'x-remote-user'}, 'alice@example.com', 'with her identity headers');
+    my $bob = $idp->sign_in($m, response => { name_id => 'bob@example.com' })->{session};
+    is($m->request(GET => '/app/x', headers => { Cookie => $bob })->{status}, 403, 'bob, without jira, does not');
+
+    $r = $m->request(GET => '/saml/metadata');
+    is($r->{status}, 200, 'server-level scim_require: the metadata is served');
+    like($r->{body}, qr/EntityDescriptor/, 'and is metadata');
+
+    $r = $m->request(GET => '/saml/logout?return_to=%2Fbye', headers => { Cookie => $session });
+    is($r->{status}, 302, 'server-level scim_require: logout answers');
+    like($r->{headers}{location} // '', qr{^https://idp\.example\.test/slo\?SAMLRequest=}, 'and goes to the IdP');
+    $r = $m->request(GET => '/saml/logout?SAMLResponse=abc&RelayState=%2Fbye', headers => { Accept => 'text/html' });
+    like($r->{headers}{location} // '', qr{^http://127\.0\.0\.1:\d+/bye$},
+         'the IdP\'s LogoutResponse, without a session, reaches the logout endpoint');
+    $m->stop;
+    unlike($m->error_log, qr/\[(alert|crit|emerg)\]/, 'server-level scim_require: no alert in the log');
 }
 
 done_testing();

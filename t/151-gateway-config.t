@@ -38,6 +38,14 @@ my @cases = (
      qr/invalid parameter "group=a" in \S+nginx\.conf:\d+/],
     ['an unknown identity header', $base, "location / { scim_identity_header login X-Login; }",
      qr/unknown identity header "login": use user, email, name, user_id, groups, products or groups_overflow/],
+
+    # the module's endpoints are never behind scim_require
+    ['scim_require in a scim_api location', "$base scim_product jira groups=a;",
+     "location /scim/v2/ { scim_api test; scim_require product=jira; }",
+     qr/"scim_require" cannot protect a "scim_api" location: it authenticates requests on its own in \S+nginx\.conf:\d+/],
+    ['scim_require in a SAML location', $base,
+     "location = /saml/login { scim_require any; scim_saml_login test; }",
+     qr/"scim_require" cannot protect a "scim_saml_\*" location: it authenticates requests on its own in \S+nginx\.conf:\d+/],
 );
 
 for my $c (@cases) {

@@ -39,11 +39,16 @@ static ngx_http_scim_gateway_ctx_t *ngx_http_scim_gateway_lookup(
 static ngx_int_t ngx_http_scim_gateway_decide(ngx_http_request_t *r,
     ngx_http_scim_gateway_ctx_t *gctx, ngx_str_t *user_id);
 static ngx_int_t ngx_http_scim_access_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_scim_identity_strip(ngx_http_request_t *r,
+static ngx_int_t ngx_http_scim_clean_headers(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_uint_t cookies);
+static ngx_uint_t ngx_http_scim_has_identity(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
-static ngx_int_t ngx_http_scim_strip_session_cookies(ngx_http_request_t *r);
+static ngx_int_t ngx_http_scim_rebuild_headers(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf);
+static ngx_int_t ngx_http_scim_strip_session_cookies(ngx_http_request_t *r,
+    ngx_uint_t *emptied);
 static ngx_int_t ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
-    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h);
+    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h, ngx_uint_t *emptied);
 static ngx_uint_t ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf,
     u_char *name, size_t len);
 static ngx_int_t ngx_http_scim_identity_set(ngx_http_request_t *r,
@@ -497,27 +502,23 @@ ngx_http_scim_access_handler(ngx_http_request_t *r)
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
 
     /*
+     * The module's own endpoints authenticate on their own (SAML messages,
+     * the SCIM bearer token) and must stay reachable without a session:
+     * a scim_require inherited from the server or http level does not
+     * apply to them (one set in the location itself fails nginx -t).
+     *
      * A client's own X-Remote-User (or X_Remote_User, which reaches a
      * FastCGI app as HTTP_X_REMOTE_USER too) never reaches an upstream,
      * whether this location requires a session or not.
      */
 
-    if (slcf->identity && slcf->identity_names[0].data
-        && ngx_http_scim_identity_strip(r, slcf) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /*
-     * The module's own endpoints authenticate on their own (SAML messages,
-     * the SCIM bearer token) and must stay reachable without a session:
-     * a scim_require inherited from the server or http level does not
-     * apply to them (one set in the location itself fails nginx -t).
-     */
-
     if (slcf->require == NGX_HTTP_SCIM_REQUIRE_OFF
         || slcf->api_name.len || slcf->saml_endpoint)
     {
+        if (ngx_http_scim_clean_headers(r, slcf, 0) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return NGX_DECLINED;
     }
 
@@ -538,17 +539,47 @@ ngx_http_scim_access_handler(ngx_http_request_t *r)
         return ngx_http_scim_denied(r, slcf, gctx);
     }
 
+    /* the client's identity headers go before ours are added */
+
+    if (ngx_http_scim_clean_headers(r, slcf, 1) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (slcf->identity
         && ngx_http_scim_identity_set(r, slcf, &gctx->access) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_scim_strip_session_cookies(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Removes the client's identity headers and, with "cookies", our session
+ * and login cookies; a Cookie header left empty is removed as a whole.
+ * The request header list is rebuilt only when something goes.
+ */
+
+static ngx_int_t
+ngx_http_scim_clean_headers(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_uint_t cookies)
+{
+    ngx_uint_t  emptied;
+
+    emptied = 0;
+
+    if (cookies
+        && ngx_http_scim_strip_session_cookies(r, &emptied) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    return NGX_DECLINED;
+    if (emptied || ngx_http_scim_has_identity(r, slcf)) {
+        return ngx_http_scim_rebuild_headers(r, slcf);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -560,7 +591,8 @@ ngx_http_scim_access_handler(ngx_http_request_t *r)
  */
 
 static ngx_int_t
-ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
+ngx_http_scim_strip_session_cookies(ngx_http_request_t *r,
+    ngx_uint_t *emptied)
 {
     ngx_table_elt_t            *h;
     ngx_http_scim_main_conf_t  *smcf;
@@ -579,7 +611,9 @@ ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
 #if (nginx_version >= 1023000)
 
     for (h = r->headers_in.cookie; h; h = h->next) {
-        if (ngx_http_scim_strip_cookie_header(r, smcf, h) != NGX_OK) {
+        if (ngx_http_scim_strip_cookie_header(r, smcf, h, emptied)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }
@@ -591,7 +625,9 @@ ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
     for (i = 0; i < r->headers_in.cookies.nelts; i++) {
         h = cookies[i];
 
-        if (ngx_http_scim_strip_cookie_header(r, smcf, h) != NGX_OK) {
+        if (ngx_http_scim_strip_cookie_header(r, smcf, h, emptied)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }
@@ -604,7 +640,7 @@ ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
-    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h)
+    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h, ngx_uint_t *emptied)
 {
     u_char      *p, *last, *start, *end, *name_end, *out, *o;
     ngx_uint_t   changed;
@@ -656,6 +692,10 @@ ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
     if (changed) {
         h->value.data = out;
         h->value.len = o - out;
+
+        if (h->value.len == 0) {
+            (*emptied)++;
+        }
     }
 
     return NGX_OK;
@@ -909,15 +949,18 @@ ngx_http_scim_same_header(ngx_str_t *a, ngx_str_t *b)
 }
 
 
-static ngx_int_t
-ngx_http_scim_identity_strip(ngx_http_request_t *r,
+static ngx_uint_t
+ngx_http_scim_has_identity(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf)
 {
-    ngx_uint_t        i, found;
-    ngx_list_part_t  *part, old;
-    ngx_table_elt_t  *h, *copy;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
 
-    found = 0;
+    if (!slcf->identity) {
+        return 0;
+    }
+
     part = &r->headers_in.headers.part;
     h = part->elts;
 
@@ -934,21 +977,40 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
         }
 
         if (ngx_http_scim_is_identity(slcf, &h[i].key)) {
-            found = 1;
-            break;
+            return 1;
         }
     }
 
-    if (!found) {
-        return NGX_OK;
-    }
+    return 0;
+}
 
-    /*
-     * ngx_list_t has no removal, and proxy, fastcgi, uwsgi and grpc all
-     * walk the list: the list is rebuilt in place without the client's
-     * copies. The old parts, and r->headers_in's own pointers into them,
-     * stay valid in the request pool.
-     */
+
+/*
+ * ngx_list_t has no removal, and proxy, fastcgi, uwsgi and grpc all walk
+ * the list: the list is rebuilt in place of copies, without the client's
+ * identity headers and without the Cookie headers that were emptied.
+ *
+ * r->headers_in's single-header pointers (host, user_agent, ...) keep
+ * pointing at the old elements: they stay valid in the request pool, and
+ * equal to their copies, as long as nothing edits them. The Cookie headers
+ * are edited (ngx_http_scim_strip_session_cookies()) and read again by
+ * $http_cookie and $cookie_NAME, so their pointers are moved to the
+ * copies, and the ones removed are dropped.
+ */
+
+static ngx_int_t
+ngx_http_scim_rebuild_headers(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf)
+{
+    ngx_uint_t         i, cookie;
+    ngx_list_part_t   *part, old;
+    ngx_table_elt_t   *h, *copy;
+#if (nginx_version >= 1023000)
+    ngx_table_elt_t  **link;
+#else
+    ngx_uint_t         j, n;
+    ngx_table_elt_t  **cookies;
+#endif
 
     old = r->headers_in.headers.part;
 
@@ -958,6 +1020,13 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
     {
         return NGX_ERROR;
     }
+
+#if (nginx_version >= 1023000)
+    /* the chain follows the list's order; only the copies' links change */
+    link = &r->headers_in.cookie;
+#else
+    cookies = r->headers_in.cookies.elts;
+#endif
 
     part = &old;
     h = part->elts;
@@ -974,9 +1043,32 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
             i = 0;
         }
 
-        if (ngx_http_scim_is_identity(slcf, &h[i].key)) {
+#if (nginx_version >= 1023000)
+        cookie = (*link == &h[i]);
+#else
+        for (j = 0; j < r->headers_in.cookies.nelts; j++) {
+            if (cookies[j] == &h[i]) {
+                break;
+            }
+        }
+
+        cookie = (j < r->headers_in.cookies.nelts);
+#endif
+
+        if ((cookie && h[i].value.len == 0)
+            || (slcf->identity && ngx_http_scim_is_identity(slcf, &h[i].key)))
+        {
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "scim: removed client header \"%V\"", &h[i].key);
+                           "scim: removed request header \"%V\"", &h[i].key);
+
+            if (cookie) {
+#if (nginx_version >= 1023000)
+                *link = h[i].next;
+#else
+                cookies[j] = NULL;
+#endif
+            }
+
             continue;
         }
 
@@ -986,7 +1078,28 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
         }
 
         *copy = h[i];
+
+        if (cookie) {
+#if (nginx_version >= 1023000)
+            *link = copy;
+            link = &copy->next;
+#else
+            cookies[j] = copy;
+#endif
+        }
     }
+
+#if (nginx_version < 1023000)
+
+    for (i = 0, n = 0; i < r->headers_in.cookies.nelts; i++) {
+        if (cookies[i] != NULL) {
+            cookies[n++] = cookies[i];
+        }
+    }
+
+    r->headers_in.cookies.nelts = n;
+
+#endif
 
     return NGX_OK;
 }

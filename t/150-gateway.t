@@ -1,13 +1,15 @@
 # Tests for the product-access gateway: scim_product and scim_require, the
 # identity headers through proxy_pass, fastcgi_pass, uwsgi_pass and
-# grpc_pass, the variables, spoofed headers, huge group lists, default
-# groups, revocation seen on the very next request by every worker; a
-# configuration without any scim_product, and scim_require at server level,
-# which leaves the module's own endpoints alone.
+# grpc_pass, the variables, spoofed headers, the session cookie kept from
+# the app, huge group lists, default groups, revocation seen on the very
+# next request by every worker; a configuration without any scim_product,
+# and scim_require at server level, which leaves the module's own
+# endpoints alone.
 
 use strict;
 use warnings;
 use Test::More;
+use IO::Socket::INET;
 use JSON::PP;
 use Test::Scim::Nginx;
 use Test::Scim::Saml;
@@ -43,6 +45,7 @@ location /api/ {
 location /any/ {
     scim_require any;
     proxy_set_header X-Vars "user=\$scim_user|email=\$scim_email|name=\$scim_name|groups=\$scim_groups|products=\$scim_products|id=\$scim_user_id";
+    proxy_set_header X-Cookie-Vars "\$http_cookie|\$cookie_scim_session|\$cookie_theme";
     proxy_pass http://127.0.0.1:$http_port;
 }
 location /vars-without-require/ {
@@ -99,6 +102,21 @@ sub get {
 
 sub echoed { my $r = shift; eval { JSON::PP->new->decode($r->{body}) } // {} }
 
+# GET with the header lines exactly as given, in that order and case
+# (HTTP::Tiny orders and cases headers as it likes).
+sub raw_get {
+    my ($server, $path, @lines) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $server->port, Proto => 'tcp')
+        or die "connect: $!";
+    print $s join("\r\n", "GET $path HTTP/1.0", 'Host: localhost', @lines, '', '');
+    local $/;
+    my $raw = <$s> // '';
+    close $s;
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    return { status => $status // 0, body => $body // '' };
+}
+
 # Provision: alice in jira-users; bob in confluence-users only.
 my $alice = $idp->provision($n, 'alice@example.com', displayName => 'Alice Liddell', active => JSON::PP::true);
 my $bob = $idp->provision($n, 'bob@example.com', active => JSON::PP::true);
@@ -151,6 +169,43 @@ $res = get('/jira/page', Cookie => "theme=dark; $cookie; scim_session_req=abc; l
 is(echoed($res)->{headers}{cookie}, 'theme=dark; lang=en',
    'the app gets its own cookies, not the session and login cookies');
 
+# The session and login cookies never reach the app, whatever identity
+# headers the client sends alongside, in whatever order and case; a Cookie
+# header that carried only ours is removed, not sent empty. [name, request
+# header lines, the Cookie headers the app must get]
+my @cookie_cases = (
+    ['the cookie, then a spoofed header', ["Cookie: $cookie", 'X-Remote-User: evil'], []],
+    ['a spoofed header, then the cookie', ['X-Remote-User: evil', "Cookie: $cookie"], []],
+    ['the cookie alone', ["Cookie: $cookie"], []],
+    ['spoofs in other cases and with underscores, app cookies around ours',
+     ['x_remote_groups: evil', "Cookie: theme=dark; $cookie; lang=en", 'X-REMOTE-USER: evil'],
+     ['theme=dark; lang=en']],
+    ['two Cookie headers, a spoof between them',
+     ['Cookie: theme=dark', 'x-remote-email: evil@example.com', "cookie: $cookie; scim_session_req=abc"],
+     ['theme=dark']],
+    ['our cookie alone in the first of two Cookie headers',
+     ["COOKIE: $cookie", 'Cookie: lang=en', 'X-Remote-Products: everything'], ['lang=en']],
+);
+for my $c (@cookie_cases) {
+    my ($name, $lines, $want) = @$c;
+
+    $res = raw_get($n, '/jira/x', @$lines);
+    my $echo = echoed($res);
+    my $got = $echo->{headers}{cookie};
+    is_deeply([!defined $got ? () : ref $got ? @$got : ($got)], $want,
+              "proxy_pass, $name: the Cookie headers the app gets")
+        or diag("status $res->{status}: $res->{body}");
+    is($echo->{headers}{'x-remote-user'}, 'alice@example.com', "proxy_pass, $name: X-Remote-User is ours");
+
+    $res = raw_get($n, '/fcgi/x', @$lines);
+    my $params = echoed($res)->{params} // {};
+    $got = $params->{HTTP_COOKIE};
+    is_deeply([!defined $got ? () : $got eq '' ? ('') : split(/\n/, $got, -1)], $want,
+              "fastcgi_pass, $name: the HTTP_COOKIE parameters the app gets")
+        or diag("status $res->{status}: $res->{body}");
+    is($params->{HTTP_X_REMOTE_USER}, 'alice@example.com', "fastcgi_pass, $name: HTTP_X_REMOTE_USER is ours");
+}
+
 $res = get('/public/x', 'X-Remote-User' => 'admin', 'X_Remote_Groups' => 'x');
 $h = echoed($res)->{headers};
 ok(!exists $h->{'x-remote-user'} && !exists $h->{x_remote_groups},
@@ -160,6 +215,8 @@ $res = get('/any/x', Cookie => $cookie);
 is(echoed($res)->{headers}{'x-vars'},
    "user=alice\@example.com|email=alice\@example.com|name=Alice Liddell|groups=jira-users,Everyone|products=jira,wiki|id=$alice",
    'the variables');
+is(echoed(get('/any/x', Cookie => "theme=dark; $cookie"))->{headers}{'x-cookie-vars'}, 'theme=dark||dark',
+   '$http_cookie and $cookie_NAME see the Cookie header the app gets');
 is(get('/vars-without-require/', Cookie => $cookie)->{body}, 'user=alice@example.com',
    'the variables work where no scim_require is');
 is(get('/vars-without-require/')->{body}, 'user=', 'and are empty without a session');

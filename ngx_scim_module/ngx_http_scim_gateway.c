@@ -740,15 +740,9 @@ ngx_http_scim_gateway_lookup(ngx_http_request_t *r)
     ngx_http_scim_ctx_t          *ctx;
     ngx_http_scim_gateway_ctx_t  *gctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
-
+    ctx = ngx_http_scim_request_ctx(r);
     if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
-        if (ctx == NULL) {
-            return NULL;
-        }
-
-        ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
+        return NULL;
     }
 
     if (ctx->gateway == NULL) {

@@ -205,6 +205,7 @@ ngx_int_t ngx_http_scim_api_header(ngx_http_request_t *r, char *name,
     u_char *value, size_t len, ngx_table_elt_t **out);
 ngx_int_t ngx_http_scim_send_body(ngx_http_request_t *r, const char *type,
     u_char *body, size_t len);
+ngx_http_scim_ctx_t *ngx_http_scim_request_ctx(ngx_http_request_t *r);
 void ngx_http_scim_zone_changed(ngx_http_scim_main_conf_t *smcf);
 ngx_int_t ngx_http_scim_zone_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);

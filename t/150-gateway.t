@@ -1,10 +1,10 @@
 # Tests for the product-access gateway: scim_product and scim_require, the
 # identity headers through proxy_pass, fastcgi_pass, uwsgi_pass and
 # grpc_pass, the variables, spoofed headers, the session cookie kept from
-# the app, huge group lists, default groups, revocation seen on the very
-# next request by every worker; a configuration without any scim_product,
-# and scim_require at server level, which leaves the module's own
-# endpoints alone.
+# the app, internal redirects, huge group lists, default groups,
+# revocation seen on the very next request by every worker; a
+# configuration without any scim_product, and scim_require at server
+# level, which leaves the module's own endpoints alone.
 
 use strict;
 use warnings;
@@ -54,6 +54,18 @@ location /vars-without-require/ {
 location /public/ {
     proxy_pass http://127.0.0.1:$http_port;
 }
+location /jira-static/ {
+    scim_require product=jira;
+    root \$TEST_NGINX_PREFIX/html;
+}
+location /jira-try/ {
+    scim_require product=jira;
+    try_files /nonexistent \@jira-app;
+}
+location \@jira-app {
+    scim_require product=jira;
+    proxy_pass http://127.0.0.1:$http_port;
+}
 location /fcgi/ {
     scim_require product=jira;
     fastcgi_pass 127.0.0.1:$fcgi_port;
@@ -93,6 +105,10 @@ EOF
 
 my $n = Test::Scim::Nginx->new(workers => 4, listen_options => 'reuseport',
     http_config => $idp->http_config . $products, config => $config, servers => $grpc_server);
+mkdir $_ for map { $n->prefix . $_ } '/html', '/html/jira-static';
+open my $index, '>', $n->prefix . '/html/jira-static/index.html' or die $!;
+print $index "jira's static index\n";
+close $index;
 $n->start;
 
 sub get {
@@ -205,6 +221,17 @@ for my $c (@cookie_cases) {
         or diag("status $res->{status}: $res->{body}");
     is($params->{HTTP_X_REMOTE_USER}, 'alice@example.com', "fastcgi_pass, $name: HTTP_X_REMOTE_USER is ours");
 }
+
+# An internal redirect (index, try_files to a named location) empties the
+# request's module contexts after the session cookie was taken out: the
+# session must survive it.
+$res = get('/jira-static/', Cookie => $cookie);
+is("$res->{status} $res->{body}", "200 jira's static index\n", 'index: the internal redirect keeps the session');
+$res = get('/jira-try/x', Cookie => "theme=dark; $cookie");
+is($res->{status}, 200, 'try_files to a named location: the session survives the redirect') or diag($res->{body});
+$h = echoed($res)->{headers};
+is($h->{'x-remote-user'}, 'alice@example.com', 'and the named location sends the identity headers');
+is($h->{cookie}, 'theme=dark', 'and the app\'s own cookies only');
 
 $res = get('/public/x', 'X-Remote-User' => 'admin', 'X_Remote_Groups' => 'x');
 $h = echoed($res)->{headers};

@@ -65,6 +65,8 @@ static ngx_int_t ngx_http_scim_gateway_page(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_scim_is_identity(ngx_http_scim_loc_conf_t *slcf,
     ngx_str_t *name);
 static ngx_uint_t ngx_http_scim_same_header(ngx_str_t *a, ngx_str_t *b);
+static ngx_int_t ngx_http_scim_header_name_check(ngx_conf_t *cf,
+    ngx_str_t *name, ngx_uint_t prefix);
 static void ngx_http_scim_policy_cleanup(void *data);
 
 
@@ -243,6 +245,10 @@ ngx_http_scim_identity_headers(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_OK;
     }
 
+    if (ngx_http_scim_header_name_check(cf, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     slcf->identity = 1;
     slcf->identity_prefix = value[1];
 
@@ -269,6 +275,11 @@ ngx_http_scim_identity_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 return "is duplicate";
             }
 
+            if (ngx_http_scim_header_name_check(cf, &value[2], 0) != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
             slcf->identity_explicit[i] = value[2];
             return NGX_CONF_OK;
         }
@@ -278,6 +289,123 @@ ngx_http_scim_identity_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                        "unknown identity header \"%V\": use user, email, "
                        "name, user_id, groups, products or groups_overflow",
                        &value[1]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * A header name is an RFC 9110 token: a space, a colon or a control
+ * character in it would make the request nginx sends upstream malformed,
+ * or split one header into two.
+ */
+
+static ngx_int_t
+ngx_http_scim_header_name_check(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_uint_t prefix)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    static u_char  tchar[] = "!#$%&'*+-.^_`|~";
+
+    for (i = 0; i < name->len; i++) {
+        c = name->data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || ngx_strlchr(tchar, tchar + sizeof(tchar) - 1, c) != NULL))
+        {
+            break;
+        }
+    }
+
+    if (name->len && i == name->len) {
+        return NGX_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid header name%s \"%V\": a header name is one "
+                       "or more letters, digits and any of "
+                       "!#$%%&'*+-.^_`|~ (RFC 9110 token characters)",
+                       prefix ? " prefix" : "", name);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * Browsers are sent to scim_login_url with "return_to=": a path of this
+ * server, or an absolute http(s) URL; a relative reference would resolve
+ * against the protected page and loop.
+ */
+
+char *
+ngx_http_scim_login_url_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *url = data;
+
+    u_char      c;
+    ngx_uint_t  i;
+
+    for (i = 0; i < url->len; i++) {
+        c = url->data[i];
+
+        /* it goes into Location and a quoted WWW-Authenticate parameter */
+
+        if (c <= ' ' || c == '"' || c >= 0x7f) {
+            goto invalid;
+        }
+    }
+
+    if ((url->len > 1 && url->data[0] == '/' && url->data[1] != '/')
+        || (url->len == 1 && url->data[0] == '/'))
+    {
+        return NGX_CONF_OK;
+    }
+
+    if ((url->len > sizeof("http://") - 1
+         && ngx_strncasecmp(url->data, (u_char *) "http://",
+                            sizeof("http://") - 1) == 0)
+        || (url->len > sizeof("https://") - 1
+            && ngx_strncasecmp(url->data, (u_char *) "https://",
+                               sizeof("https://") - 1) == 0))
+    {
+        return NGX_CONF_OK;
+    }
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\": \"scim_login_url\" takes a "
+                       "path starting with \"/\" or an absolute http:// or "
+                       "https:// URL, without spaces or quotes", url);
+
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_scim_identity_max_size_check(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *size = data;
+
+    ngx_str_t  *value;
+
+    if (*size >= NGX_HTTP_SCIM_IDENTITY_MIN_SIZE
+        && *size <= NGX_HTTP_SCIM_IDENTITY_MAX_SIZE)
+    {
+        return NGX_CONF_OK;
+    }
+
+    value = cf->args->elts;
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\": "
+                       "\"scim_identity_headers_max_size\" must be from %uz "
+                       "bytes to %uz bytes (1m)", &value[1],
+                       (size_t) NGX_HTTP_SCIM_IDENTITY_MIN_SIZE,
+                       (size_t) NGX_HTTP_SCIM_IDENTITY_MAX_SIZE);
 
     return NGX_CONF_ERROR;
 }
@@ -1262,7 +1390,12 @@ ngx_http_scim_unauthenticated(ngx_http_request_t *r,
 
         h->value.data = p;
         p = ngx_cpymem(p, slcf->login_url.data, slcf->login_url.len);
-        p = ngx_cpymem(p, "?return_to=", sizeof("?return_to=") - 1);
+        /* a login URL may carry a query of its own */
+
+        *p++ = ngx_strlchr(slcf->login_url.data,
+                           slcf->login_url.data + slcf->login_url.len, '?')
+               ? '&' : '?';
+        p = ngx_cpymem(p, "return_to=", sizeof("return_to=") - 1);
         p = (u_char *) ngx_escape_uri(p, r->unparsed_uri.data,
                                       r->unparsed_uri.len, NGX_ESCAPE_ARGS);
         h->value.len = p - h->value.data;

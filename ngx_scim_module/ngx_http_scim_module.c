@@ -49,6 +49,13 @@ static char *ngx_http_scim_store_init_conf(ngx_cycle_t *cycle, void *conf);
 scim_store_t  *ngx_http_scim_store;
 
 
+static ngx_conf_post_t  ngx_http_scim_login_url_post =
+    { ngx_http_scim_login_url_check };
+
+static ngx_conf_post_t  ngx_http_scim_identity_max_size_post =
+    { ngx_http_scim_identity_max_size_check };
+
+
 static ngx_command_t  ngx_http_scim_commands[] = {
 
     { ngx_string("scim_store"),
@@ -98,7 +105,7 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_scim_loc_conf_t, login_url),
-      NULL },
+      &ngx_http_scim_login_url_post },
 
     { ngx_string("scim_identity_headers"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -119,7 +126,7 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_scim_loc_conf_t, identity_max_size),
-      NULL },
+      &ngx_http_scim_identity_max_size_post },
 
     { ngx_string("scim_saml_acs"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,

@@ -97,6 +97,13 @@ typedef struct {
 #define NGX_HTTP_SCIM_IDENTITY_OVERFLOW  6
 #define NGX_HTTP_SCIM_IDENTITY_N         7
 
+/*
+ * scim_identity_headers_max_size: below 64 bytes hardly one group name
+ * fits; far below 1m, upstreams refuse the header line already
+ */
+#define NGX_HTTP_SCIM_IDENTITY_MIN_SIZE  64
+#define NGX_HTTP_SCIM_IDENTITY_MAX_SIZE  1048576
+
 
 typedef struct {
     ngx_str_t                    name;
@@ -247,6 +254,9 @@ char *ngx_http_scim_identity_headers(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_scim_identity_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_scim_login_url_check(ngx_conf_t *cf, void *post, void *data);
+char *ngx_http_scim_identity_max_size_check(ngx_conf_t *cf, void *post,
+    void *data);
 void ngx_http_scim_gateway_loc_init(ngx_http_scim_loc_conf_t *conf);
 char *ngx_http_scim_gateway_merge(ngx_conf_t *cf,
     ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);

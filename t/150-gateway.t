@@ -48,6 +48,11 @@ location /any/ {
     proxy_set_header X-Cookie-Vars "\$http_cookie|\$cookie_scim_session|\$cookie_theme";
     proxy_pass http://127.0.0.1:$http_port;
 }
+location /login-with-query/ {
+    scim_require product=jira;
+    scim_login_url https://sso.example.com/saml/login?app=jira;
+    proxy_pass http://127.0.0.1:$http_port;
+}
 location /vars-without-require/ {
     return 200 "user=\$scim_user";
 }
@@ -157,6 +162,9 @@ is($res->{status}, 302, 'a browser without a session is sent to the login');
 my ($return_to) = ($res->{headers}{location} // '') =~ m{^http://127\.0\.0\.1:\d+/saml/login\?return_to=([^&]*)$};
 is(Test::Scim::Saml::uri_unescape($return_to // ''), '/jira/page?q=1&r=a+b', 'with its URL as return path')
     or diag($res->{headers}{location});
+$res = get('/login-with-query/x?y=1');
+is($res->{headers}{location}, 'https://sso.example.com/saml/login?app=jira&return_to=/login-with-query/x%3Fy=1',
+   'a login URL with a query of its own gets "&return_to="');
 $res = get('/jira/page', Accept => 'application/json');
 is($res->{status}, 401, 'an API client gets 401');
 like($res->{headers}{'www-authenticate'}, qr/^SAML realm="[^"]*", login="\/saml\/login"$/, 'with WWW-Authenticate');

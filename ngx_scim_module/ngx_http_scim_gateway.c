@@ -1432,24 +1432,50 @@ ngx_http_scim_unauthenticated(ngx_http_request_t *r,
 }
 
 
+/*
+ * The page tells the person why in a sentence; the log line tells the
+ * operator who and why, in terms of the configuration.
+ */
+
 static ngx_int_t
 ngx_http_scim_denied(ngx_http_request_t *r, ngx_http_scim_loc_conf_t *slcf,
     ngx_http_scim_gateway_ctx_t *gctx)
 {
-    u_char     *p;
-    ngx_str_t   title, text;
+    u_char         *p;
+    ngx_str_t       title, text;
+    scim_access_t  *a;
+
+    a = &gctx->access;
 
     ngx_str_set(&title, "Access denied");
 
-    if (!gctx->access.found) {
+    if (!a->found) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "scim: access denied to user (id %*s) of directory "
+                      "\"%V\": deleted",
+                      a->user_id.len, a->user_id.data, &gctx->dir->name);
+
         ngx_str_set(&text, "Your account no longer exists in the identity "
                            "provider's directory.");
 
-    } else if (!gctx->access.active) {
+    } else if (!a->active) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "scim: access denied to user \"%*s\" (id %*s) of "
+                      "directory \"%V\": deactivated",
+                      a->user_name.len, a->user_name.data,
+                      a->user_id.len, a->user_id.data, &gctx->dir->name);
+
         ngx_str_set(&text, "Your account is deactivated in the identity "
                            "provider's directory.");
 
     } else {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "scim: access denied to user \"%*s\" (id %*s) of "
+                      "directory \"%V\": not granted product \"%V\"",
+                      a->user_name.len, a->user_name.data,
+                      a->user_id.len, a->user_id.data, &gctx->dir->name,
+                      &slcf->require_name);
+
         p = ngx_pnalloc(r->pool, 128 + slcf->require_name.len);
         if (p == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1461,13 +1487,6 @@ ngx_http_scim_denied(ngx_http_request_t *r, ngx_http_scim_loc_conf_t *slcf,
                                "it.", &slcf->require_name)
                    - p;
     }
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "scim: access denied to user \"%*s\" (%*s) of directory "
-                  "\"%V\": %V",
-                  gctx->access.user_name.len, gctx->access.user_name.data,
-                  gctx->access.user_id.len, gctx->access.user_id.data,
-                  &gctx->dir->name, &text);
 
     return ngx_http_scim_gateway_page(r, NGX_HTTP_FORBIDDEN, &title, &text);
 }

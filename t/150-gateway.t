@@ -2,9 +2,9 @@
 # identity headers through proxy_pass, fastcgi_pass, uwsgi_pass and
 # grpc_pass, the variables, spoofed headers, the session cookie kept from
 # the app, internal redirects, huge group lists, default groups,
-# revocation seen on the very next request by every worker; a
-# configuration without any scim_product, and scim_require at server
-# level, which leaves the module's own endpoints alone.
+# revocation seen on the very next request by every worker, the log lines
+# of a denial; a configuration without any scim_product, and scim_require
+# at server level, which leaves the module's own endpoints alone.
 
 use strict;
 use warnings;
@@ -349,8 +349,14 @@ ok(!exists $h->{'x-injected'}, 'no header was injected');
 
 $n->stop;
 my $log = $n->error_log;
-like($log, qr/\[error\].*scim: access denied to user "alice\@example.com" \(\Q$alice\E\) of directory "test": Your account is deactivated/,
-     'a denial is one error-log line with the user and the reason');
+like($log, qr/\[error\].*scim: access denied to user "alice\@example.com" \(id \Q$alice\E\) of directory "test": deactivated, client: /,
+     'a denial is one error-log line with the user and the reason: deactivated');
+like($log, qr/\[error\].*scim: access denied to user "alice\@example.com" \(id \Q$alice\E\) of directory "test": not granted product "confluence", client: /,
+     'a product not granted');
+like($log, qr/\[error\].*scim: access denied to user \(id \Q$alice\E\) of directory "test": deleted, client: /,
+     'a deleted user');
+my @sentences = $log =~ /^(.*access denied.*(?:Your account|identity provider).*)$/mg;
+is_deeply(\@sentences, [], 'the log lines are for operators: no sentence of the page in them');
 like($log, qr/\[warn\].*scim: 13 groups of user "alice\@example.com" exceed scim_identity_headers_max_size \(64 bytes\)/,
      'the overflow is logged');
 unlike($log, qr/\[(alert|crit|emerg)\]/, 'no alert in the log');

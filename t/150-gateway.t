@@ -26,11 +26,13 @@ scim_product jira groups=jira-users,jira-admins;
 scim_product confluence groups=confluence-users;
 scim_product wiki default=Everyone;
 underscores_in_headers on;
+log_format who '$status user=$scim_user products=[$scim_products] id=$scim_user_id';
 EOF
 
 my $config = $idp->locations . <<"EOF";
 location /jira/ {
     scim_require product=jira;
+    access_log logs/who.log who;
     add_header X-Worker \$pid always;
     proxy_pass http://127.0.0.1:$http_port;
 }
@@ -357,6 +359,11 @@ like($log, qr/\[error\].*scim: access denied to user \(id \Q$alice\E\) of direct
      'a deleted user');
 my @sentences = $log =~ /^(.*access denied.*(?:Your account|identity provider).*)$/mg;
 is_deeply(\@sentences, [], 'the log lines are for operators: no sentence of the page in them');
+my $who = do { local $/; open my $fh, '<', $n->prefix . '/logs/who.log' or die "who.log: $!"; <$fh> };
+like($who, qr/^200 user=alice\@example\.com products=\[jira,wiki\] id=\Q$alice\E$/m,
+     'the access log names the user of an allowed request') or diag($who);
+like($who, qr/^403 user=alice\@example\.com products=\[\] id=\Q$alice\E$/m,
+     'and the deactivated user a 403 was for, with no product') or diag($who);
 like($log, qr/\[warn\].*scim: 13 groups of user "alice\@example.com" exceed scim_identity_headers_max_size \(64 bytes\)/,
      'the overflow is logged');
 unlike($log, qr/\[(alert|crit|emerg)\]/, 'no alert in the log');

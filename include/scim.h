@@ -353,6 +353,10 @@ SCIM_API void scim_response_free(scim_response_t *resp) SCIM_NOEXCEPT;
  * A policy maps products (the upstream apps) to the synced groups that
  * grant them. A user's access is computed from the store as a blob that
  * the glue caches and reads back without the core.
+ *
+ * Every function that reads a policy accepts NULL as the empty policy (no
+ * product, no default group): a configuration without products still has
+ * sessions and identities.
  * @{ */
 
 typedef struct scim_policy_s scim_policy_t;
@@ -382,12 +386,13 @@ SCIM_API int scim_policy_add_product(scim_policy_t *policy, const char *name,
     const char *default_group, size_t default_len, char *err, size_t errlen)
     SCIM_NOEXCEPT;
 
-/** @brief The index of a product (its bit in a product set), or -1. */
+/** @brief The index of a product (its bit in a product set), or -1 (also
+ * for a NULL policy). */
 SCIM_API int scim_policy_product(const scim_policy_t *policy, const char *name,
     size_t len) SCIM_NOEXCEPT;
 
 /** @brief The policy's default groups, comma-separated, NUL-terminated
- * (owned by the policy), "" when none. */
+ * (owned by the policy, or static for a NULL policy), "" when none. */
 SCIM_API const char *scim_policy_default_groups(const scim_policy_t *policy)
     SCIM_NOEXCEPT;
 
@@ -411,6 +416,10 @@ SCIM_API int scim_directory_reserve_groups(scim_directory_t *dir,
 
 /**
  * @brief Compute a user's access from the store.
+ *
+ * With a NULL policy the user is granted no product (products is 0,
+ * product_names ""), and found, active and the groups are as with any
+ * policy.
  *
  * Header values in the blob are safe to send: control characters are
  * percent-encoded, and in the groups and products lists so are ',' and

@@ -384,15 +384,9 @@ ngx_http_scim_api_send(ngx_http_request_t *r, ngx_http_scim_directory_t *dir,
     ngx_table_elt_t      *h;
     ngx_http_scim_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
-
+    ctx = ngx_http_scim_request_ctx(r);
     if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
-        if (ctx == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ctx->ours = 1;
@@ -593,12 +587,10 @@ ngx_http_scim_api_header_filter(ngx_http_request_t *r)
     }
 
     if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
+        ctx = ngx_http_scim_request_ctx(r);
         if (ctx == NULL) {
             return NGX_ERROR;
         }
-
-        ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
     }
 
     switch (r->headers_out.status) {

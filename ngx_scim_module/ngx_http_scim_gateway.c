@@ -39,11 +39,16 @@ static ngx_http_scim_gateway_ctx_t *ngx_http_scim_gateway_lookup(
 static ngx_int_t ngx_http_scim_gateway_decide(ngx_http_request_t *r,
     ngx_http_scim_gateway_ctx_t *gctx, ngx_str_t *user_id);
 static ngx_int_t ngx_http_scim_access_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_scim_identity_strip(ngx_http_request_t *r,
+static ngx_int_t ngx_http_scim_clean_headers(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_uint_t cookies);
+static ngx_uint_t ngx_http_scim_has_identity(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf);
-static ngx_int_t ngx_http_scim_strip_session_cookies(ngx_http_request_t *r);
+static ngx_int_t ngx_http_scim_rebuild_headers(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf);
+static ngx_int_t ngx_http_scim_strip_session_cookies(ngx_http_request_t *r,
+    ngx_uint_t *emptied);
 static ngx_int_t ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
-    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h);
+    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h, ngx_uint_t *emptied);
 static ngx_uint_t ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf,
     u_char *name, size_t len);
 static ngx_int_t ngx_http_scim_identity_set(ngx_http_request_t *r,
@@ -60,6 +65,8 @@ static ngx_int_t ngx_http_scim_gateway_page(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_scim_is_identity(ngx_http_scim_loc_conf_t *slcf,
     ngx_str_t *name);
 static ngx_uint_t ngx_http_scim_same_header(ngx_str_t *a, ngx_str_t *b);
+static ngx_int_t ngx_http_scim_header_name_check(ngx_conf_t *cf,
+    ngx_str_t *name, ngx_uint_t prefix);
 static void ngx_http_scim_policy_cleanup(void *data);
 
 
@@ -238,6 +245,10 @@ ngx_http_scim_identity_headers(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_OK;
     }
 
+    if (ngx_http_scim_header_name_check(cf, &value[1], 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     slcf->identity = 1;
     slcf->identity_prefix = value[1];
 
@@ -264,6 +275,11 @@ ngx_http_scim_identity_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 return "is duplicate";
             }
 
+            if (ngx_http_scim_header_name_check(cf, &value[2], 0) != NGX_OK)
+            {
+                return NGX_CONF_ERROR;
+            }
+
             slcf->identity_explicit[i] = value[2];
             return NGX_CONF_OK;
         }
@@ -273,6 +289,123 @@ ngx_http_scim_identity_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                        "unknown identity header \"%V\": use user, email, "
                        "name, user_id, groups, products or groups_overflow",
                        &value[1]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * A header name is an RFC 9110 token: a space, a colon or a control
+ * character in it would make the request nginx sends upstream malformed,
+ * or split one header into two.
+ */
+
+static ngx_int_t
+ngx_http_scim_header_name_check(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_uint_t prefix)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    static u_char  tchar[] = "!#$%&'*+-.^_`|~";
+
+    for (i = 0; i < name->len; i++) {
+        c = name->data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || ngx_strlchr(tchar, tchar + sizeof(tchar) - 1, c) != NULL))
+        {
+            break;
+        }
+    }
+
+    if (name->len && i == name->len) {
+        return NGX_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid header name%s \"%V\": a header name is one "
+                       "or more letters, digits and any of "
+                       "!#$%%&'*+-.^_`|~ (RFC 9110 token characters)",
+                       prefix ? " prefix" : "", name);
+
+    return NGX_ERROR;
+}
+
+
+/*
+ * Browsers are sent to scim_login_url with "return_to=": a path of this
+ * server, or an absolute http(s) URL; a relative reference would resolve
+ * against the protected page and loop.
+ */
+
+char *
+ngx_http_scim_login_url_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *url = data;
+
+    u_char      c;
+    ngx_uint_t  i;
+
+    for (i = 0; i < url->len; i++) {
+        c = url->data[i];
+
+        /* it goes into Location and a quoted WWW-Authenticate parameter */
+
+        if (c <= ' ' || c == '"' || c >= 0x7f) {
+            goto invalid;
+        }
+    }
+
+    if ((url->len > 1 && url->data[0] == '/' && url->data[1] != '/')
+        || (url->len == 1 && url->data[0] == '/'))
+    {
+        return NGX_CONF_OK;
+    }
+
+    if ((url->len > sizeof("http://") - 1
+         && ngx_strncasecmp(url->data, (u_char *) "http://",
+                            sizeof("http://") - 1) == 0)
+        || (url->len > sizeof("https://") - 1
+            && ngx_strncasecmp(url->data, (u_char *) "https://",
+                               sizeof("https://") - 1) == 0))
+    {
+        return NGX_CONF_OK;
+    }
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\": \"scim_login_url\" takes a "
+                       "path starting with \"/\" or an absolute http:// or "
+                       "https:// URL, without spaces or quotes", url);
+
+    return NGX_CONF_ERROR;
+}
+
+
+char *
+ngx_http_scim_identity_max_size_check(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *size = data;
+
+    ngx_str_t  *value;
+
+    if (*size >= NGX_HTTP_SCIM_IDENTITY_MIN_SIZE
+        && *size <= NGX_HTTP_SCIM_IDENTITY_MAX_SIZE)
+    {
+        return NGX_CONF_OK;
+    }
+
+    value = cf->args->elts;
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\": "
+                       "\"scim_identity_headers_max_size\" must be from %uz "
+                       "bytes to %uz bytes (1m)", &value[1],
+                       (size_t) NGX_HTTP_SCIM_IDENTITY_MIN_SIZE,
+                       (size_t) NGX_HTTP_SCIM_IDENTITY_MAX_SIZE);
 
     return NGX_CONF_ERROR;
 }
@@ -299,6 +432,24 @@ ngx_http_scim_gateway_merge(ngx_conf_t *cf, ngx_http_scim_loc_conf_t *prev,
     ngx_http_scim_main_conf_t  *smcf;
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_scim_module);
+
+    /*
+     * The module's endpoints are never behind scim_require (see the access
+     * handler); set in their very location, it would silently do nothing.
+     */
+
+    if (conf->require != NGX_CONF_UNSET
+        && conf->require != NGX_HTTP_SCIM_REQUIRE_OFF
+        && (conf->api_name.len || conf->saml_endpoint))
+    {
+        ngx_http_scim_conf_error_at(cf, conf->require_file, conf->require_line,
+                                    "\"scim_require\" cannot protect a "
+                                    "\"%s\" location: it authenticates "
+                                    "requests on its own",
+                                    conf->api_name.len ? "scim_api"
+                                                       : "scim_saml_*");
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->require == NGX_CONF_UNSET) {
         conf->require = prev->require;
@@ -479,18 +630,23 @@ ngx_http_scim_access_handler(ngx_http_request_t *r)
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_scim_module);
 
     /*
+     * The module's own endpoints authenticate on their own (SAML messages,
+     * the SCIM bearer token) and must stay reachable without a session:
+     * a scim_require inherited from the server or http level does not
+     * apply to them (one set in the location itself fails nginx -t).
+     *
      * A client's own X-Remote-User (or X_Remote_User, which reaches a
      * FastCGI app as HTTP_X_REMOTE_USER too) never reaches an upstream,
      * whether this location requires a session or not.
      */
 
-    if (slcf->identity && slcf->identity_names[0].data
-        && ngx_http_scim_identity_strip(r, slcf) != NGX_OK)
+    if (slcf->require == NGX_HTTP_SCIM_REQUIRE_OFF
+        || slcf->api_name.len || slcf->saml_endpoint)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+        if (ngx_http_scim_clean_headers(r, slcf, 0) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
 
-    if (slcf->require == NGX_HTTP_SCIM_REQUIRE_OFF) {
         return NGX_DECLINED;
     }
 
@@ -511,17 +667,47 @@ ngx_http_scim_access_handler(ngx_http_request_t *r)
         return ngx_http_scim_denied(r, slcf, gctx);
     }
 
+    /* the client's identity headers go before ours are added */
+
+    if (ngx_http_scim_clean_headers(r, slcf, 1) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (slcf->identity
         && ngx_http_scim_identity_set(r, slcf, &gctx->access) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_scim_strip_session_cookies(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Removes the client's identity headers and, with "cookies", our session
+ * and login cookies; a Cookie header left empty is removed as a whole.
+ * The request header list is rebuilt only when something goes.
+ */
+
+static ngx_int_t
+ngx_http_scim_clean_headers(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf, ngx_uint_t cookies)
+{
+    ngx_uint_t  emptied;
+
+    emptied = 0;
+
+    if (cookies
+        && ngx_http_scim_strip_session_cookies(r, &emptied) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    return NGX_DECLINED;
+    if (emptied || ngx_http_scim_has_identity(r, slcf)) {
+        return ngx_http_scim_rebuild_headers(r, slcf);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -533,7 +719,8 @@ ngx_http_scim_access_handler(ngx_http_request_t *r)
  */
 
 static ngx_int_t
-ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
+ngx_http_scim_strip_session_cookies(ngx_http_request_t *r,
+    ngx_uint_t *emptied)
 {
     ngx_table_elt_t            *h;
     ngx_http_scim_main_conf_t  *smcf;
@@ -552,7 +739,9 @@ ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
 #if (nginx_version >= 1023000)
 
     for (h = r->headers_in.cookie; h; h = h->next) {
-        if (ngx_http_scim_strip_cookie_header(r, smcf, h) != NGX_OK) {
+        if (ngx_http_scim_strip_cookie_header(r, smcf, h, emptied)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }
@@ -564,7 +753,9 @@ ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
     for (i = 0; i < r->headers_in.cookies.nelts; i++) {
         h = cookies[i];
 
-        if (ngx_http_scim_strip_cookie_header(r, smcf, h) != NGX_OK) {
+        if (ngx_http_scim_strip_cookie_header(r, smcf, h, emptied)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
     }
@@ -577,7 +768,7 @@ ngx_http_scim_strip_session_cookies(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
-    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h)
+    ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h, ngx_uint_t *emptied)
 {
     u_char      *p, *last, *start, *end, *name_end, *out, *o;
     ngx_uint_t   changed;
@@ -629,6 +820,10 @@ ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
     if (changed) {
         h->value.data = out;
         h->value.len = o - out;
+
+        if (h->value.len == 0) {
+            (*emptied)++;
+        }
     }
 
     return NGX_OK;
@@ -673,15 +868,9 @@ ngx_http_scim_gateway_lookup(ngx_http_request_t *r)
     ngx_http_scim_ctx_t          *ctx;
     ngx_http_scim_gateway_ctx_t  *gctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
-
+    ctx = ngx_http_scim_request_ctx(r);
     if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
-        if (ctx == NULL) {
-            return NULL;
-        }
-
-        ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
+        return NULL;
     }
 
     if (ctx->gateway == NULL) {
@@ -882,15 +1071,18 @@ ngx_http_scim_same_header(ngx_str_t *a, ngx_str_t *b)
 }
 
 
-static ngx_int_t
-ngx_http_scim_identity_strip(ngx_http_request_t *r,
+static ngx_uint_t
+ngx_http_scim_has_identity(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf)
 {
-    ngx_uint_t        i, found;
-    ngx_list_part_t  *part, old;
-    ngx_table_elt_t  *h, *copy;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
 
-    found = 0;
+    if (!slcf->identity) {
+        return 0;
+    }
+
     part = &r->headers_in.headers.part;
     h = part->elts;
 
@@ -907,21 +1099,40 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
         }
 
         if (ngx_http_scim_is_identity(slcf, &h[i].key)) {
-            found = 1;
-            break;
+            return 1;
         }
     }
 
-    if (!found) {
-        return NGX_OK;
-    }
+    return 0;
+}
 
-    /*
-     * ngx_list_t has no removal, and proxy, fastcgi, uwsgi and grpc all
-     * walk the list: the list is rebuilt in place without the client's
-     * copies. The old parts, and r->headers_in's own pointers into them,
-     * stay valid in the request pool.
-     */
+
+/*
+ * ngx_list_t has no removal, and proxy, fastcgi, uwsgi and grpc all walk
+ * the list: the list is rebuilt in place of copies, without the client's
+ * identity headers and without the Cookie headers that were emptied.
+ *
+ * r->headers_in's single-header pointers (host, user_agent, ...) keep
+ * pointing at the old elements: they stay valid in the request pool, and
+ * equal to their copies, as long as nothing edits them. The Cookie headers
+ * are edited (ngx_http_scim_strip_session_cookies()) and read again by
+ * $http_cookie and $cookie_NAME, so their pointers are moved to the
+ * copies, and the ones removed are dropped.
+ */
+
+static ngx_int_t
+ngx_http_scim_rebuild_headers(ngx_http_request_t *r,
+    ngx_http_scim_loc_conf_t *slcf)
+{
+    ngx_uint_t         i, cookie;
+    ngx_list_part_t   *part, old;
+    ngx_table_elt_t   *h, *copy;
+#if (nginx_version >= 1023000)
+    ngx_table_elt_t  **link;
+#else
+    ngx_uint_t         j, n;
+    ngx_table_elt_t  **cookies;
+#endif
 
     old = r->headers_in.headers.part;
 
@@ -931,6 +1142,13 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
     {
         return NGX_ERROR;
     }
+
+#if (nginx_version >= 1023000)
+    /* the chain follows the list's order; only the copies' links change */
+    link = &r->headers_in.cookie;
+#else
+    cookies = r->headers_in.cookies.elts;
+#endif
 
     part = &old;
     h = part->elts;
@@ -947,9 +1165,32 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
             i = 0;
         }
 
-        if (ngx_http_scim_is_identity(slcf, &h[i].key)) {
+#if (nginx_version >= 1023000)
+        cookie = (*link == &h[i]);
+#else
+        for (j = 0; j < r->headers_in.cookies.nelts; j++) {
+            if (cookies[j] == &h[i]) {
+                break;
+            }
+        }
+
+        cookie = (j < r->headers_in.cookies.nelts);
+#endif
+
+        if ((cookie && h[i].value.len == 0)
+            || (slcf->identity && ngx_http_scim_is_identity(slcf, &h[i].key)))
+        {
             ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "scim: removed client header \"%V\"", &h[i].key);
+                           "scim: removed request header \"%V\"", &h[i].key);
+
+            if (cookie) {
+#if (nginx_version >= 1023000)
+                *link = h[i].next;
+#else
+                cookies[j] = NULL;
+#endif
+            }
+
             continue;
         }
 
@@ -959,7 +1200,28 @@ ngx_http_scim_identity_strip(ngx_http_request_t *r,
         }
 
         *copy = h[i];
+
+        if (cookie) {
+#if (nginx_version >= 1023000)
+            *link = copy;
+            link = &copy->next;
+#else
+            cookies[j] = copy;
+#endif
+        }
     }
+
+#if (nginx_version < 1023000)
+
+    for (i = 0, n = 0; i < r->headers_in.cookies.nelts; i++) {
+        if (cookies[i] != NULL) {
+            cookies[n++] = cookies[i];
+        }
+    }
+
+    r->headers_in.cookies.nelts = n;
+
+#endif
 
     return NGX_OK;
 }
@@ -1128,7 +1390,12 @@ ngx_http_scim_unauthenticated(ngx_http_request_t *r,
 
         h->value.data = p;
         p = ngx_cpymem(p, slcf->login_url.data, slcf->login_url.len);
-        p = ngx_cpymem(p, "?return_to=", sizeof("?return_to=") - 1);
+        /* a login URL may carry a query of its own */
+
+        *p++ = ngx_strlchr(slcf->login_url.data,
+                           slcf->login_url.data + slcf->login_url.len, '?')
+               ? '&' : '?';
+        p = ngx_cpymem(p, "return_to=", sizeof("return_to=") - 1);
         p = (u_char *) ngx_escape_uri(p, r->unparsed_uri.data,
                                       r->unparsed_uri.len, NGX_ESCAPE_ARGS);
         h->value.len = p - h->value.data;
@@ -1165,24 +1432,50 @@ ngx_http_scim_unauthenticated(ngx_http_request_t *r,
 }
 
 
+/*
+ * The page tells the person why in a sentence; the log line tells the
+ * operator who and why, in terms of the configuration.
+ */
+
 static ngx_int_t
 ngx_http_scim_denied(ngx_http_request_t *r, ngx_http_scim_loc_conf_t *slcf,
     ngx_http_scim_gateway_ctx_t *gctx)
 {
-    u_char     *p;
-    ngx_str_t   title, text;
+    u_char         *p;
+    ngx_str_t       title, text;
+    scim_access_t  *a;
+
+    a = &gctx->access;
 
     ngx_str_set(&title, "Access denied");
 
-    if (!gctx->access.found) {
+    if (!a->found) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "scim: access denied to user (id %*s) of directory "
+                      "\"%V\": deleted",
+                      a->user_id.len, a->user_id.data, &gctx->dir->name);
+
         ngx_str_set(&text, "Your account no longer exists in the identity "
                            "provider's directory.");
 
-    } else if (!gctx->access.active) {
+    } else if (!a->active) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "scim: access denied to user \"%*s\" (id %*s) of "
+                      "directory \"%V\": deactivated",
+                      a->user_name.len, a->user_name.data,
+                      a->user_id.len, a->user_id.data, &gctx->dir->name);
+
         ngx_str_set(&text, "Your account is deactivated in the identity "
                            "provider's directory.");
 
     } else {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "scim: access denied to user \"%*s\" (id %*s) of "
+                      "directory \"%V\": not granted product \"%V\"",
+                      a->user_name.len, a->user_name.data,
+                      a->user_id.len, a->user_id.data, &gctx->dir->name,
+                      &slcf->require_name);
+
         p = ngx_pnalloc(r->pool, 128 + slcf->require_name.len);
         if (p == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1194,13 +1487,6 @@ ngx_http_scim_denied(ngx_http_request_t *r, ngx_http_scim_loc_conf_t *slcf,
                                "it.", &slcf->require_name)
                    - p;
     }
-
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "scim: access denied to user \"%*s\" (%*s) of directory "
-                  "\"%V\": %V",
-                  gctx->access.user_name.len, gctx->access.user_name.data,
-                  gctx->access.user_id.len, gctx->access.user_id.data,
-                  &gctx->dir->name, &text);
 
     return ngx_http_scim_gateway_page(r, NGX_HTTP_FORBIDDEN, &title, &text);
 }

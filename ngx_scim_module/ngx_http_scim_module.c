@@ -38,6 +38,7 @@ static char *ngx_http_scim_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_uint_t ngx_http_scim_api_url_invalid(ngx_str_t *url);
 static void ngx_http_scim_directory_cleanup(void *data);
+static void ngx_http_scim_ctx_cleanup(void *data);
 
 static ngx_int_t ngx_http_scim_init_process(ngx_cycle_t *cycle);
 static void ngx_http_scim_exit_process(ngx_cycle_t *cycle);
@@ -56,6 +57,12 @@ static scim_saml_limit_t  ngx_http_scim_session_lifetime =
     SCIM_SAML_SESSION_LIFETIME;
 static scim_saml_limit_t  ngx_http_scim_max_response_size =
     SCIM_SAML_MAX_RESPONSE_SIZE;
+
+static ngx_conf_post_t  ngx_http_scim_login_url_post =
+    { ngx_http_scim_login_url_check };
+
+static ngx_conf_post_t  ngx_http_scim_identity_max_size_post =
+    { ngx_http_scim_identity_max_size_check };
 
 
 static ngx_command_t  ngx_http_scim_commands[] = {
@@ -107,7 +114,7 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_scim_loc_conf_t, login_url),
-      NULL },
+      &ngx_http_scim_login_url_post },
 
     { ngx_string("scim_identity_headers"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -128,7 +135,7 @@ static ngx_command_t  ngx_http_scim_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_scim_loc_conf_t, identity_max_size),
-      NULL },
+      &ngx_http_scim_identity_max_size_post },
 
     { ngx_string("scim_saml_acs"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -946,6 +953,79 @@ static void
 ngx_http_scim_directory_cleanup(void *data)
 {
     scim_directory_free(data);
+}
+
+
+/*
+ * The request's module context. An internal redirect (index, try_files,
+ * error_page, a named location) empties every module's context, but by
+ * then the gateway may have removed the session cookie from the request:
+ * the session and the decision found before are taken over from the
+ * previous context, which a cleanup of the request pool keeps findable
+ * (as the realip module finds the client's address). The SCIM API's
+ * response state starts afresh, as any module's does. Subrequests share
+ * the pool, so only the main request's contexts are marked.
+ */
+
+ngx_http_scim_ctx_t *
+ngx_http_scim_request_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t   *cln;
+    ngx_http_scim_ctx_t  *ctx, *prev;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
+
+    if (ctx != NULL) {
+        return ctx;
+    }
+
+    if (r != r->main) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
+
+        return ctx;
+    }
+
+    prev = NULL;
+
+    if (r->internal || r->filter_finalize) {
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_scim_ctx_cleanup) {
+                prev = cln->data;
+                break;
+            }
+        }
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_scim_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_scim_ctx_t));
+
+    if (prev != NULL) {
+        ctx->saml = prev->saml;
+        ctx->gateway = prev->gateway;
+    }
+
+    cln->handler = ngx_http_scim_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_scim_module);
+
+    return ctx;
+}
+
+
+static void
+ngx_http_scim_ctx_cleanup(void *data)
+{
+    /* nothing to release: the handler marks the context */
 }
 
 

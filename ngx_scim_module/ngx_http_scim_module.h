@@ -97,6 +97,13 @@ typedef struct {
 #define NGX_HTTP_SCIM_IDENTITY_OVERFLOW  6
 #define NGX_HTTP_SCIM_IDENTITY_N         7
 
+/*
+ * scim_identity_headers_max_size: below 64 bytes hardly one group name
+ * fits; far below 1m, upstreams refuse the header line already
+ */
+#define NGX_HTTP_SCIM_IDENTITY_MIN_SIZE  64
+#define NGX_HTTP_SCIM_IDENTITY_MAX_SIZE  1048576
+
 
 typedef struct {
     ngx_str_t                    name;
@@ -206,6 +213,7 @@ ngx_int_t ngx_http_scim_api_header(ngx_http_request_t *r, char *name,
     u_char *value, size_t len, ngx_table_elt_t **out);
 ngx_int_t ngx_http_scim_send_body(ngx_http_request_t *r, const char *type,
     u_char *body, size_t len);
+ngx_http_scim_ctx_t *ngx_http_scim_request_ctx(ngx_http_request_t *r);
 void ngx_http_scim_zone_changed(ngx_http_scim_main_conf_t *smcf);
 ngx_int_t ngx_http_scim_zone_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -251,6 +259,9 @@ char *ngx_http_scim_identity_headers(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_scim_identity_header(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_scim_login_url_check(ngx_conf_t *cf, void *post, void *data);
+char *ngx_http_scim_identity_max_size_check(ngx_conf_t *cf, void *post,
+    void *data);
 void ngx_http_scim_gateway_loc_init(ngx_http_scim_loc_conf_t *conf);
 char *ngx_http_scim_gateway_merge(ngx_conf_t *cf,
     ngx_http_scim_loc_conf_t *prev, ngx_http_scim_loc_conf_t *conf);

@@ -1614,15 +1614,9 @@ ngx_http_scim_saml_session(ngx_http_request_t *r,
 
     /* the module's request ctx is shared with the SCIM API's filters */
 
-    mctx = ngx_http_get_module_ctx(r, ngx_http_scim_module);
-
+    mctx = ngx_http_scim_request_ctx(r);
     if (mctx == NULL) {
-        mctx = ngx_pcalloc(r->pool, sizeof(ngx_http_scim_ctx_t));
-        if (mctx == NULL) {
-            return NULL;
-        }
-
-        ngx_http_set_ctx(r, mctx, ngx_http_scim_module);
+        return NULL;
     }
 
     if (mctx->saml == NULL) {

@@ -154,18 +154,20 @@ extern "C" int scim_policy_add_product(scim_policy_t* policy, const char* name, 
 
 extern "C" int scim_policy_product(const scim_policy_t* policy, const char* name,
                                    size_t len) noexcept {
+    if (!policy) return -1;
     for (size_t i = 0; i < policy->products.size(); i++)
         if (iequals(policy->products[i].name, std::string_view(name, len))) return static_cast<int>(i);
     return -1;
 }
 
 extern "C" const char* scim_policy_default_groups(const scim_policy_t* policy) noexcept {
-    return policy->default_groups.c_str();
+    return policy ? policy->default_groups.c_str() : "";
 }
 
 extern "C" int scim_policy_check_store(const scim_policy_t* policy, scim_store_t* store,
                                        const scim_directory_t* dir, char* err,
                                        size_t errlen) noexcept {
+    if (!policy) return SCIM_OK;
     try {
         Txn txn = Txn::read(*store);
         for (const auto& p : policy->products) {
@@ -193,6 +195,7 @@ extern "C" int scim_policy_check_store(const scim_policy_t* policy, scim_store_t
 
 extern "C" int scim_directory_reserve_groups(scim_directory_t* dir,
                                              const scim_policy_t* policy) noexcept {
+    if (!policy) return SCIM_OK;
     try {
         for (const auto& p : policy->products)
             if (!p.default_group.empty())
@@ -213,6 +216,9 @@ extern "C" int scim_access_compute(scim_store_t* store, const scim_directory_t* 
         std::string_view record;
         uint32_t flags = 0, group_count = 0;
         uint64_t products = 0;
+        // No scim_product at all: the glue passes no policy, which grants
+        // nothing and adds no default group.
+        const size_t nproducts = policy ? policy->products.size() : 0;
         std::string name, email, display, groups, product_names;
         if (get_user_record(txn, *store, *dir, id, &record)) {
             Json user = decode_record(record);
@@ -235,16 +241,13 @@ extern "C" int scim_access_compute(scim_store_t* store, const scim_directory_t* 
                 if (txn.get(store->resources, resource_key(dir->name, "Group", gid), &grecord))
                     add_group(record_string(grecord, "displayName"));
             }
-            // No scim_product: no policy, and nothing to grant (the
-            // identity variables still work).
-            const scim_policy_s::Product* all = policy ? policy->products.data() : nullptr;
-            const size_t n = policy ? policy->products.size() : 0;
-            for (size_t i = 0; i < n; i++)
-                if (!all[i].default_group.empty()) add_group(all[i].default_group);
+            for (size_t i = 0; i < nproducts; i++)
+                if (!policy->products[i].default_group.empty())
+                    add_group(policy->products[i].default_group);
 
             // An inactive user keeps its groups but is granted nothing.
-            for (size_t i = 0; (flags & kActive) && i < n; i++) {
-                const auto& p = all[i];
+            for (size_t i = 0; (flags & kActive) && i < nproducts; i++) {
+                const auto& p = policy->products[i];
                 bool granted = !p.default_group.empty();
                 for (const std::string& g : p.groups)
                     for (const std::string& mine : folded) granted = granted || g == mine;

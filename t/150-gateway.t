@@ -1,11 +1,15 @@
 # Tests for the product-access gateway: scim_product and scim_require, the
 # identity headers through proxy_pass, fastcgi_pass, uwsgi_pass and
-# grpc_pass, the variables, spoofed headers, huge group lists, default
-# groups, and revocation seen on the very next request by every worker.
+# grpc_pass, the variables, spoofed headers, the session cookie kept from
+# the app, internal redirects, huge group lists, default groups,
+# revocation seen on the very next request by every worker, the log lines
+# of a denial; a configuration without any scim_product, and scim_require
+# at server level, which leaves the module's own endpoints alone.
 
 use strict;
 use warnings;
 use Test::More;
+use IO::Socket::INET;
 use JSON::PP;
 use Test::Scim::Nginx;
 use Test::Scim::Saml;
@@ -22,11 +26,13 @@ scim_product jira groups=jira-users,jira-admins;
 scim_product confluence groups=confluence-users;
 scim_product wiki default=Everyone;
 underscores_in_headers on;
+log_format who '$status user=$scim_user products=[$scim_products] id=$scim_user_id';
 EOF
 
 my $config = $idp->locations . <<"EOF";
 location /jira/ {
     scim_require product=jira;
+    access_log logs/who.log who;
     add_header X-Worker \$pid always;
     proxy_pass http://127.0.0.1:$http_port;
 }
@@ -41,12 +47,30 @@ location /api/ {
 location /any/ {
     scim_require any;
     proxy_set_header X-Vars "user=\$scim_user|email=\$scim_email|name=\$scim_name|groups=\$scim_groups|products=\$scim_products|id=\$scim_user_id";
+    proxy_set_header X-Cookie-Vars "\$http_cookie|\$cookie_scim_session|\$cookie_theme";
+    proxy_pass http://127.0.0.1:$http_port;
+}
+location /login-with-query/ {
+    scim_require product=jira;
+    scim_login_url https://sso.example.com/saml/login?app=jira;
     proxy_pass http://127.0.0.1:$http_port;
 }
 location /vars-without-require/ {
     return 200 "user=\$scim_user";
 }
 location /public/ {
+    proxy_pass http://127.0.0.1:$http_port;
+}
+location /jira-static/ {
+    scim_require product=jira;
+    root \$TEST_NGINX_PREFIX/html;
+}
+location /jira-try/ {
+    scim_require product=jira;
+    try_files /nonexistent \@jira-app;
+}
+location \@jira-app {
+    scim_require product=jira;
     proxy_pass http://127.0.0.1:$http_port;
 }
 location /fcgi/ {
@@ -88,6 +112,10 @@ EOF
 
 my $n = Test::Scim::Nginx->new(workers => 4, listen_options => 'reuseport',
     http_config => $idp->http_config . $products, config => $config, servers => $grpc_server);
+mkdir $_ for map { $n->prefix . $_ } '/html', '/html/jira-static';
+open my $index, '>', $n->prefix . '/html/jira-static/index.html' or die $!;
+print $index "jira's static index\n";
+close $index;
 $n->start;
 
 sub get {
@@ -96,6 +124,21 @@ sub get {
 }
 
 sub echoed { my $r = shift; eval { JSON::PP->new->decode($r->{body}) } // {} }
+
+# GET with the header lines exactly as given, in that order and case
+# (HTTP::Tiny orders and cases headers as it likes).
+sub raw_get {
+    my ($server, $path, @lines) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $server->port, Proto => 'tcp')
+        or die "connect: $!";
+    print $s join("\r\n", "GET $path HTTP/1.0", 'Host: localhost', @lines, '', '');
+    local $/;
+    my $raw = <$s> // '';
+    close $s;
+    my ($head, $body) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/\S+ (\d+)};
+    return { status => $status // 0, body => $body // '' };
+}
 
 # Provision: alice in jira-users; bob in confluence-users only.
 my $alice = $idp->provision($n, 'alice@example.com', displayName => 'Alice Liddell', active => JSON::PP::true);
@@ -121,6 +164,9 @@ is($res->{status}, 302, 'a browser without a session is sent to the login');
 my ($return_to) = ($res->{headers}{location} // '') =~ m{^http://127\.0\.0\.1:\d+/saml/login\?return_to=([^&]*)$};
 is(Test::Scim::Saml::uri_unescape($return_to // ''), '/jira/page?q=1&r=a+b', 'with its URL as return path')
     or diag($res->{headers}{location});
+$res = get('/login-with-query/x?y=1');
+is($res->{headers}{location}, 'https://sso.example.com/saml/login?app=jira&return_to=/login-with-query/x%3Fy=1',
+   'a login URL with a query of its own gets "&return_to="');
 $res = get('/jira/page', Accept => 'application/json');
 is($res->{status}, 401, 'an API client gets 401');
 like($res->{headers}{'www-authenticate'}, qr/^SAML realm="[^"]*", login="\/saml\/login"$/, 'with WWW-Authenticate');
@@ -149,6 +195,54 @@ $res = get('/jira/page', Cookie => "theme=dark; $cookie; scim_session_req=abc; l
 is(echoed($res)->{headers}{cookie}, 'theme=dark; lang=en',
    'the app gets its own cookies, not the session and login cookies');
 
+# The session and login cookies never reach the app, whatever identity
+# headers the client sends alongside, in whatever order and case; a Cookie
+# header that carried only ours is removed, not sent empty. [name, request
+# header lines, the Cookie headers the app must get]
+my @cookie_cases = (
+    ['the cookie, then a spoofed header', ["Cookie: $cookie", 'X-Remote-User: evil'], []],
+    ['a spoofed header, then the cookie', ['X-Remote-User: evil', "Cookie: $cookie"], []],
+    ['the cookie alone', ["Cookie: $cookie"], []],
+    ['spoofs in other cases and with underscores, app cookies around ours',
+     ['x_remote_groups: evil', "Cookie: theme=dark; $cookie; lang=en", 'X-REMOTE-USER: evil'],
+     ['theme=dark; lang=en']],
+    ['two Cookie headers, a spoof between them',
+     ['Cookie: theme=dark', 'x-remote-email: evil@example.com', "cookie: $cookie; scim_session_req=abc"],
+     ['theme=dark']],
+    ['our cookie alone in the first of two Cookie headers',
+     ["COOKIE: $cookie", 'Cookie: lang=en', 'X-Remote-Products: everything'], ['lang=en']],
+);
+for my $c (@cookie_cases) {
+    my ($name, $lines, $want) = @$c;
+
+    $res = raw_get($n, '/jira/x', @$lines);
+    my $echo = echoed($res);
+    my $got = $echo->{headers}{cookie};
+    is_deeply([!defined $got ? () : ref $got ? @$got : ($got)], $want,
+              "proxy_pass, $name: the Cookie headers the app gets")
+        or diag("status $res->{status}: $res->{body}");
+    is($echo->{headers}{'x-remote-user'}, 'alice@example.com', "proxy_pass, $name: X-Remote-User is ours");
+
+    $res = raw_get($n, '/fcgi/x', @$lines);
+    my $params = echoed($res)->{params} // {};
+    $got = $params->{HTTP_COOKIE};
+    is_deeply([!defined $got ? () : $got eq '' ? ('') : split(/\n/, $got, -1)], $want,
+              "fastcgi_pass, $name: the HTTP_COOKIE parameters the app gets")
+        or diag("status $res->{status}: $res->{body}");
+    is($params->{HTTP_X_REMOTE_USER}, 'alice@example.com', "fastcgi_pass, $name: HTTP_X_REMOTE_USER is ours");
+}
+
+# An internal redirect (index, try_files to a named location) empties the
+# request's module contexts after the session cookie was taken out: the
+# session must survive it.
+$res = get('/jira-static/', Cookie => $cookie);
+is("$res->{status} $res->{body}", "200 jira's static index\n", 'index: the internal redirect keeps the session');
+$res = get('/jira-try/x', Cookie => "theme=dark; $cookie");
+is($res->{status}, 200, 'try_files to a named location: the session survives the redirect') or diag($res->{body});
+$h = echoed($res)->{headers};
+is($h->{'x-remote-user'}, 'alice@example.com', 'and the named location sends the identity headers');
+is($h->{cookie}, 'theme=dark', 'and the app\'s own cookies only');
+
 $res = get('/public/x', 'X-Remote-User' => 'admin', 'X_Remote_Groups' => 'x');
 $h = echoed($res)->{headers};
 ok(!exists $h->{'x-remote-user'} && !exists $h->{x_remote_groups},
@@ -158,6 +252,8 @@ $res = get('/any/x', Cookie => $cookie);
 is(echoed($res)->{headers}{'x-vars'},
    "user=alice\@example.com|email=alice\@example.com|name=Alice Liddell|groups=jira-users,Everyone|products=jira,wiki|id=$alice",
    'the variables');
+is(echoed(get('/any/x', Cookie => "theme=dark; $cookie"))->{headers}{'x-cookie-vars'}, 'theme=dark||dark',
+   '$http_cookie and $cookie_NAME see the Cookie header the app gets');
 is(get('/vars-without-require/', Cookie => $cookie)->{body}, 'user=alice@example.com',
    'the variables work where no scim_require is');
 is(get('/vars-without-require/')->{body}, 'user=', 'and are empty without a session');
@@ -255,10 +351,105 @@ ok(!exists $h->{'x-injected'}, 'no header was injected');
 
 $n->stop;
 my $log = $n->error_log;
-like($log, qr/\[error\].*scim: access denied to user "alice\@example.com" \(\Q$alice\E\) of directory "test": Your account is deactivated/,
-     'a denial is one error-log line with the user and the reason');
+like($log, qr/\[error\].*scim: access denied to user "alice\@example.com" \(id \Q$alice\E\) of directory "test": deactivated, client: /,
+     'a denial is one error-log line with the user and the reason: deactivated');
+like($log, qr/\[error\].*scim: access denied to user "alice\@example.com" \(id \Q$alice\E\) of directory "test": not granted product "confluence", client: /,
+     'a product not granted');
+like($log, qr/\[error\].*scim: access denied to user \(id \Q$alice\E\) of directory "test": deleted, client: /,
+     'a deleted user');
+my @sentences = $log =~ /^(.*access denied.*(?:Your account|identity provider).*)$/mg;
+is_deeply(\@sentences, [], 'the log lines are for operators: no sentence of the page in them');
+my $who = do { local $/; open my $fh, '<', $n->prefix . '/logs/who.log' or die "who.log: $!"; <$fh> };
+like($who, qr/^200 user=alice\@example\.com products=\[jira,wiki\] id=\Q$alice\E$/m,
+     'the access log names the user of an allowed request') or diag($who);
+like($who, qr/^403 user=alice\@example\.com products=\[\] id=\Q$alice\E$/m,
+     'and the deactivated user a 403 was for, with no product') or diag($who);
 like($log, qr/\[warn\].*scim: 13 groups of user "alice\@example.com" exceed scim_identity_headers_max_size \(64 bytes\)/,
      'the overflow is logged');
 unlike($log, qr/\[(alert|crit|emerg)\]/, 'no alert in the log');
+
+# --- no scim_product anywhere: sessions, identities and "any" still work
+{
+    my $m = Test::Scim::Nginx->new(http_config => $idp->http_config, config => $idp->locations . <<"EOF");
+location /app/ {
+    scim_require any;
+    proxy_pass http://127.0.0.1:$http_port;
+}
+location = /who {
+    return 200 "user=\$scim_user products=[\$scim_products] groups=[\$scim_groups]";
+}
+EOF
+    $m->start;
+    $idp->provision($m, 'alice@example.com', active => JSON::PP::true);
+    my $session = $idp->sign_in($m, response => { name_id => 'alice@example.com' })->{session};
+    ok($session, 'no scim_product: alice signs in');
+    my $r = $m->request(GET => '/who', headers => { Cookie => $session });
+    is("$r->{status} $r->{body}", '200 user=alice@example.com products=[] groups=[]',
+       'no scim_product: $scim_user names the user, with no product');
+    $r = $m->request(GET => '/app/x', headers => { Cookie => $session });
+    is($r->{status}, 200, 'no scim_product: "scim_require any" lets alice in') or diag($r->{body});
+    my $hh = echoed($r)->{headers} // {};
+    is($hh->{'x-remote-user'}, 'alice@example.com', 'no scim_product: X-Remote-User');
+    is($hh->{'x-remote-products'}, '', 'no scim_product: X-Remote-Products is empty');
+    $m->stop;
+    my @crashes = $m->error_log =~ /^(.*exited on signal.*)$/mg;
+    is_deeply(\@crashes, [], 'no scim_product: no worker died');
+}
+
+# --- scim_require at server level: the module's own endpoints stay open
+{
+    my $m = Test::Scim::Nginx->new(
+        http_config => $idp->http_config . "scim_product jira groups=jira-users;\n",
+        config => <<"EOF");
+scim_require product=jira;
+location /scim/v2/ { scim_api test; }
+location = /saml/acs { scim_saml_acs test; }
+location = /saml/login { scim_saml_login test; }
+location = /saml/metadata { scim_saml_metadata test; }
+location = /saml/logout { scim_saml_logout test; }
+location /app/ {
+    proxy_pass http://127.0.0.1:$http_port;
+}
+EOF
+    $m->start;
+    my $r = $m->scim(GET => '/Users');
+    is($r->{status}, 200, 'server-level scim_require: the SCIM API answers a valid token') or diag($r->{body});
+    my $uid = $idp->provision($m, 'alice@example.com', active => JSON::PP::true);
+    $idp->provision($m, 'bob@example.com', active => JSON::PP::true);
+    $r = $m->scim(POST => '/Groups', { schemas => ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName => 'jira-users', members => [{ value => $uid }] });
+    is($r->{status}, 201, 'server-level scim_require: SCIM writes work');
+
+    $r = $m->request(GET => '/app/x', headers => { Accept => 'text/html' });
+    is($r->{status}, 302, 'server-level scim_require: an ordinary location is protected');
+    like($r->{headers}{location} // '', qr{/saml/login\?return_to=/app/x$}, 'and sends the browser to the login');
+
+    my $login = $idp->login($m, '/app/x', headers => { Accept => 'text/html' });
+    is($login->{status}, 302, 'server-level scim_require: the login redirects');
+    like($login->{headers}{location} // '', qr{^https://idp\.example\.test/sso\?SAMLRequest=},
+         'to the IdP, not to itself');
+
+    my $acs = $idp->sign_in($m, response => { name_id => 'alice@example.com' });
+    is($acs->{status}, 303, 'server-level scim_require: the ACS takes the IdP\'s POST') or diag($acs->{body});
+    my $session = $acs->{session};
+    $r = $m->request(GET => '/app/x', headers => { Cookie => $session });
+    is($r->{status}, 200, 'alice, granted jira, passes');
+    is(echoed($r)->{headers}{'x-remote-user'}, 'alice@example.com', 'with her identity headers');
+    my $bob = $idp->sign_in($m, response => { name_id => 'bob@example.com' })->{session};
+    is($m->request(GET => '/app/x', headers => { Cookie => $bob })->{status}, 403, 'bob, without jira, does not');
+
+    $r = $m->request(GET => '/saml/metadata');
+    is($r->{status}, 200, 'server-level scim_require: the metadata is served');
+    like($r->{body}, qr/EntityDescriptor/, 'and is metadata');
+
+    $r = $m->request(GET => '/saml/logout?return_to=%2Fbye', headers => { Cookie => $session });
+    is($r->{status}, 302, 'server-level scim_require: logout answers');
+    like($r->{headers}{location} // '', qr{^https://idp\.example\.test/slo\?SAMLRequest=}, 'and goes to the IdP');
+    $r = $m->request(GET => '/saml/logout?SAMLResponse=abc&RelayState=%2Fbye', headers => { Accept => 'text/html' });
+    like($r->{headers}{location} // '', qr{^http://127\.0\.0\.1:\d+/bye$},
+         'the IdP\'s LogoutResponse, without a session, reaches the logout endpoint');
+    $m->stop;
+    unlike($m->error_log, qr/\[(alert|crit|emerg)\]/, 'server-level scim_require: no alert in the log');
+}
 
 done_testing();

@@ -224,6 +224,49 @@ START_TEST(default_groups_are_not_synced)
 }
 END_TEST
 
+/* no scim_product at all: the glue has no policy, and passes NULL */
+START_TEST(no_policy_is_the_empty_policy)
+{
+    scim_access_t a;
+    char err[256], body[256], path[80];
+    size_t len;
+
+    ck_assert_msg(scim_policy_product(NULL, "jira", 4) == -1,
+                  "scim_policy_product(NULL): expected -1, got %d", scim_policy_product(NULL, "jira", 4));
+    ck_assert_msg(strcmp(scim_policy_default_groups(NULL), "") == 0,
+                  "scim_policy_default_groups(NULL): expected \"\", got \"%s\"", scim_policy_default_groups(NULL));
+    ck_assert_int_eq(scim_policy_check_store(NULL, env.store, env.dir, err, sizeof(err)), SCIM_OK);
+    ck_assert_int_eq(scim_directory_reserve_groups(env.dir, NULL), SCIM_OK);
+
+    char *alice = new_id("/Users", "{\"schemas\":[\"" CORE "\"],\"userName\":\"alice\"}");
+    snprintf(body, sizeof(body), "{\"schemas\":[\"" GROUP "\"],\"displayName\":\"jira-users\",\"members\":[{\"value\":\"%s\"}]}", alice);
+    free(new_id("/Groups", body));
+
+    free(blob);
+    blob = NULL;
+    int rc = scim_access_compute(env.store, env.dir, NULL, alice, strlen(alice), &blob, &len);
+    ck_assert_msg(rc == SCIM_OK, "scim_access_compute(NULL policy): expected SCIM_OK, got %d (%s)", rc, scim_strerror(rc));
+    ck_assert_int_eq(scim_access_read(blob, len, &a), SCIM_OK);
+    ck_assert_msg(a.found && a.active, "expected found and active, got found=%d active=%d", a.found, a.active);
+    ASSERT_STR(a.user_name, "alice");
+    ASSERT_STR(a.groups, "jira-users");
+    ASSERT_STR(a.product_names, "");
+    ck_assert_msg(a.products == 0, "products: expected 0, got %llu", (unsigned long long) a.products);
+
+    /* deactivated: still found, still named, still nothing granted */
+    snprintf(path, sizeof(path), "/Users/%s", alice);
+    json_decref(unit_do(&env, SCIM_METHOD_PATCH, path, NULL,
+                        "{\"Operations\":[{\"op\":\"replace\",\"value\":{\"active\":false}}]}", 200, NULL));
+    free(blob);
+    blob = NULL;
+    ck_assert_int_eq(scim_access_compute(env.store, env.dir, NULL, alice, strlen(alice), &blob, &len), SCIM_OK);
+    ck_assert_int_eq(scim_access_read(blob, len, &a), SCIM_OK);
+    ck_assert_msg(a.found && !a.active, "expected found and inactive, got found=%d active=%d", a.found, a.active);
+    ASSERT_STR(a.user_name, "alice");
+    free(alice);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("access");
@@ -235,6 +278,7 @@ int main(void)
     tcase_add_test(tc, display_names_and_header_safety);
     tcase_add_test(tc, blobs_are_checked);
     tcase_add_test(tc, default_groups_are_not_synced);
+    tcase_add_test(tc, no_policy_is_the_empty_policy);
     suite_add_tcase(s, tc);
     int rc = unit_run(s);
     free(blob);

@@ -65,6 +65,7 @@ static ngx_int_t ngx_http_scim_gateway_page(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_scim_is_identity(ngx_http_scim_loc_conf_t *slcf,
     ngx_str_t *name);
 static ngx_uint_t ngx_http_scim_same_header(ngx_str_t *a, ngx_str_t *b);
+static ngx_uint_t ngx_http_scim_header_reserved(ngx_str_t *name);
 static ngx_int_t ngx_http_scim_header_name_check(ngx_conf_t *cf,
     ngx_str_t *name, ngx_uint_t prefix);
 static void ngx_http_scim_policy_cleanup(void *data);
@@ -280,6 +281,15 @@ ngx_http_scim_identity_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 return NGX_CONF_ERROR;
             }
 
+            if (ngx_http_scim_header_reserved(&value[2])) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "\"%V\" cannot carry an identity: a "
+                                   "client's copy is removed from every "
+                                   "request, and nginx and the app need it "
+                                   "for something else", &value[2]);
+                return NGX_CONF_ERROR;
+            }
+
             slcf->identity_explicit[i] = value[2];
             return NGX_CONF_OK;
         }
@@ -291,6 +301,37 @@ ngx_http_scim_identity_header(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                        &value[1]);
 
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * Headers that mean something to HTTP, nginx or the app's session: as
+ * identity headers, the client's own would be removed from every request.
+ */
+
+static ngx_uint_t
+ngx_http_scim_header_reserved(ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    static ngx_str_t  reserved[] = {
+        ngx_string("Host"), ngx_string("Cookie"), ngx_string("Authorization"),
+        ngx_string("Proxy-Authorization"), ngx_string("Connection"),
+        ngx_string("Content-Length"), ngx_string("Content-Type"),
+        ngx_string("Transfer-Encoding"), ngx_string("TE"),
+        ngx_string("Upgrade"), ngx_string("Expect"), ngx_string("Range"),
+        ngx_string("If-Match"), ngx_string("If-None-Match"),
+        ngx_string("Accept"), ngx_string("User-Agent"),
+        ngx_string("Forwarded"), ngx_string("X-Forwarded-For")
+    };
+
+    for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+        if (ngx_http_scim_same_header(name, &reserved[i])) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

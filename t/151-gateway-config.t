@@ -50,6 +50,10 @@ my @cases = (
      qr/invalid header name "X Mail": a header name is one or more letters, digits and any of .* in \S+nginx\.conf:\d+/],
     ['a header name with a slash', $base, "scim_identity_header user X-User/Name;",
      qr/invalid header name "X-User\/Name": a header name is one or more letters/],
+    ['an identity header named Cookie', $base, "location / { scim_identity_header user Cookie; }",
+     qr/"Cookie" cannot carry an identity: a client's copy is removed from every request, and nginx and the app need it for something else in \S+nginx\.conf:\d+/],
+    ['an identity header named authorization, underscored', $base, "scim_identity_header email Proxy_Authorization;",
+     qr/"Proxy_Authorization" cannot carry an identity/],
     ['a header name with a non-ASCII letter', $base, "location / { scim_identity_header name X-N\x{e4}me; }",
      qr/invalid header name "X-N\S+me": a header name is one or more letters/],
 

@@ -514,8 +514,35 @@ ngx_http_scim_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_scim_loc_conf_t  *conf = child;
 
     ngx_uint_t                   i;
+    ngx_http_core_loc_conf_t    *clcf;
     ngx_http_scim_directory_t  **dirs;
     ngx_http_scim_main_conf_t   *smcf;
+
+    /*
+     * "if" and "limit_except" blocks are locations of their own that keep
+     * the enclosing location's content handler: they serve its endpoint,
+     * so they carry its settings (the parent is merged, and resolved,
+     * first).
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->noname && conf->api_name.len == 0 && conf->saml_endpoint == 0) {
+        conf->api = prev->api;
+        conf->api_name = prev->api_name;
+        conf->api_base = prev->api_base;
+        conf->api_url = prev->api_url;
+        conf->api_file = prev->api_file;
+        conf->api_line = prev->api_line;
+
+        conf->saml = prev->saml;
+        conf->saml_name = prev->saml_name;
+        conf->saml_endpoint = prev->saml_endpoint;
+        conf->saml_location = prev->saml_location;
+        conf->saml_exact = prev->saml_exact;
+        conf->saml_file = prev->saml_file;
+        conf->saml_line = prev->saml_line;
+    }
 
     if (ngx_http_scim_saml_merge(cf, conf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;

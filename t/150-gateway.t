@@ -402,18 +402,28 @@ EOF
         http_config => $idp->http_config . "scim_product jira groups=jira-users;\n",
         config => <<"EOF");
 scim_require product=jira;
-location /scim/v2/ { scim_api test; }
+location /scim/v2/ {
+    scim_api test;
+    if (\$request_method = GET) { set \$reading 1; }
+}
 location = /saml/acs { scim_saml_acs test; }
 location = /saml/login { scim_saml_login test; }
-location = /saml/metadata { scim_saml_metadata test; }
+location = /saml/metadata {
+    scim_saml_metadata test;
+    if (\$http_user_agent ~ "probe") { set \$probe 1; }
+}
 location = /saml/logout { scim_saml_logout test; }
 location /app/ {
     proxy_pass http://127.0.0.1:$http_port;
 }
 EOF
     $m->start;
+    # an "if" inside an endpoint's location is a location of its own: it
+    # keeps the endpoint (it crashed the worker), and stays open
     my $r = $m->scim(GET => '/Users');
-    is($r->{status}, 200, 'server-level scim_require: the SCIM API answers a valid token') or diag($r->{body});
+    is($r->{status}, 200, 'server-level scim_require: the SCIM API answers a valid token, through an "if"') or diag($r->{body});
+    $r = $m->request(GET => '/saml/metadata', headers => { 'User-Agent' => 'probe' });
+    is($r->{status}, 200, 'the metadata is served through an "if" in its location') or diag($r->{body});
     my $uid = $idp->provision($m, 'alice@example.com', active => JSON::PP::true);
     $idp->provision($m, 'bob@example.com', active => JSON::PP::true);
     $r = $m->scim(POST => '/Groups', { schemas => ['urn:ietf:params:scim:schemas:core:2.0:Group'],

@@ -80,10 +80,12 @@ $(BUILD)/nginx/Makefile: config
 	      --builddir=$(BUILD)/nginx; \
 	fi > $(BUILD)/nginx/configure.log || { cat $(BUILD)/nginx/configure.log; exit 1; }
 
+# The new module is renamed over the old one: an nginx that has the old one
+# mapped keeps it (writing into it in place kills its workers with SIGBUS).
 $(MODULE): $(CORE_LIB) $(GLUE_SRCS) $(BUILD)/nginx/Makefile
 	rm -f $(BUILD)/nginx/ngx_http_scim_module.so
 	unset CFLAGS; $(MAKE) -s -f $(BUILD)/nginx/Makefile -C $(NGINX_SRC) modules
-	cp $(BUILD)/nginx/ngx_http_scim_module.so $@
+	cp $(BUILD)/nginx/ngx_http_scim_module.so $@.tmp && mv -f $@.tmp $@
 
 tools: $(ADMIN)
 

@@ -188,6 +188,20 @@ SCIM_API int scim_store_stat(scim_store_t *store, const char *directory,
  */
 SCIM_API int scim_store_directories(scim_store_t *store, char *buf,
     size_t len) SCIM_NOEXCEPT;
+
+/**
+ * @brief The directory generation: a counter that every committed change
+ * of users or groups (SCIM writes, just-in-time users) moves in the same
+ * transaction, so every process that shares the store (the workers of
+ * another nginx, an old binary during an upgrade) sees it move. A
+ * decision taken at one generation is stale at any other.
+ *
+ * Cheap when the store has not been written since the last call (one look
+ * at LMDB's last transaction id); otherwise one read transaction.
+ * @return SCIM_OK or an LMDB code
+ */
+SCIM_API int scim_store_generation(scim_store_t *store,
+    uint64_t *generation) SCIM_NOEXCEPT;
 /** @} */
 
 

@@ -4,7 +4,7 @@
  *
  * The product-access gateway: "scim_product" and "scim_require", the access
  * phase handler that turns a session into a decision (cached in the zone,
- * invalidated by the zone's write generation), the identity request
+ * invalidated by the store's directory generation), the identity request
  * headers and the $scim_user family of variables. The decision itself is
  * the core's (scim_access_compute()).
  */
@@ -18,7 +18,7 @@
 
 
 /*
- * A cached decision: the zone generation it was computed at, the
+ * A cached decision: the directory generation it was computed at, the
  * configuration's policy epoch, then the blob.
  */
 #define NGX_HTTP_SCIM_DECISION_HEAD  (2 * sizeof(uint64_t))
@@ -951,12 +951,15 @@ ngx_http_scim_gateway_lookup(ngx_http_request_t *r)
 
 
 /*
- * The decision is cached in the zone with the zone's write generation at
- * the time it was computed. Every committed SCIM write bumps the
- * generation, so the next request on any worker sees a stale entry and
- * recomputes from LMDB: a deactivation or a membership change takes effect
- * on the very next request. The generation is read before the store, so a
- * write racing with the computation leaves an entry that is already stale.
+ * The decision is cached in the zone with the store's directory generation
+ * at the time it was computed. Every committed SCIM write moves the
+ * generation in the same LMDB transaction, so the next request on any
+ * worker, of this nginx or of another one sharing the store (an old binary
+ * during an upgrade, a second instance with a zone of its own), sees a
+ * stale entry and recomputes: a deactivation or a membership change takes
+ * effect on the very next request. The generation is read before the
+ * decision is computed, so a write racing with the computation leaves an
+ * entry that is already stale.
  */
 
 static ngx_int_t
@@ -969,13 +972,23 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
     size_t                      blob_len;
     uint64_t                    generation, cached[2];
     ngx_str_t                   key, value;
-    ngx_http_scim_zone_ctx_t   *zctx;
     ngx_http_scim_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
-    zctx = smcf->shm_zone->data;
 
-    generation = zctx->sh->generation;
+    if (ngx_http_scim_store == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "scim: no store in this worker to decide access");
+        return NGX_ERROR;
+    }
+
+    rc = scim_store_generation(ngx_http_scim_store, &generation);
+    if (rc != SCIM_OK) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "scim: the store's generation cannot be read: %s",
+                      scim_strerror(rc));
+        return NGX_ERROR;
+    }
 
     key.len = gctx->dir->name.len + 1 + user_id->len;
     key.data = ngx_pnalloc(r->pool, key.len);
@@ -1013,12 +1026,6 @@ ngx_http_scim_gateway_decide(ngx_http_request_t *r,
                 return NGX_OK;
             }
         }
-    }
-
-    if (ngx_http_scim_store == NULL) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "scim: no store in this worker to decide access");
-        return NGX_ERROR;
     }
 
     rc = scim_access_compute(ngx_http_scim_store, gctx->dir->core, smcf->policy,

@@ -33,16 +33,16 @@ const Attribute* target(const AttrPath& p) {
 
 void check_comparison(const Filter& f) {
     if (f.path.unknown) return;
-    // "pr" applies to complex attributes too: present when not empty.
-    if (f.op == FilterOp::Pr) return;
     const Attribute* t = target(f.path);
-    if (t == nullptr || t->type == Type::Complex)
-        invalid(f.path, "\"" + written(f.path) + "\" is complex: compare one of its sub-attributes");
     // meta.location is not stored: it is written from the base URL of the
     // request, so a comparison would silently match nothing.
-    if (f.path.attribute && iequals(f.path.attribute->name, "meta") && iequals(t->name, "location"))
+    if (t && f.path.attribute && iequals(f.path.attribute->name, "meta") && iequals(t->name, "location"))
         invalid(f.path, "\"meta.location\" cannot be filtered (it is built from the request's "
                         "base URL): filter on \"id\"");
+    // "pr" applies to complex attributes too: present when not empty.
+    if (f.op == FilterOp::Pr) return;
+    if (t == nullptr || t->type == Type::Complex)
+        invalid(f.path, "\"" + written(f.path) + "\" is complex: compare one of its sub-attributes");
     const json_t* v = f.value.get();
     bool ordering = f.op == FilterOp::Gt || f.op == FilterOp::Ge || f.op == FilterOp::Lt ||
                     f.op == FilterOp::Le;
@@ -171,11 +171,21 @@ bool derived_value_eq(const AttrPath& p, const json_t* scope, const DerivedAttri
            !json_object_get(scope, p.attribute->name);
 }
 
+// RFC 7643 §2.4: a value without "primary" is not the primary one, so a
+// comparison with true or false reads an absent "primary" as false.
+const json_t* sub_value(const json_t* element, const char* sub, bool absent_primary_is_false) {
+    const json_t* v = json_object_get(element, sub);
+    if (!v && absent_primary_is_false && json_is_object(element) && strcmp(sub, "primary") == 0)
+        return json_false();
+    return v;
+}
+
 // The values a path selects in one scope (a resource, or one element inside [...]).
 void collect(const AttrPath& p, const json_t* scope, const DerivedAttributes* d,
-             std::vector<const json_t*>* out, Json* holder) {
+             std::vector<const json_t*>* out, Json* holder, bool absent_primary_is_false) {
     if (p.attribute == nullptr) {  // relative to an element inside [...]
-        if (const json_t* v = json_object_get(scope, p.sub_attribute->name)) out->push_back(v);
+        if (const json_t* v = sub_value(scope, p.sub_attribute->name, absent_primary_is_false))
+            out->push_back(v);
         return;
     }
     const json_t* v = attribute_value(p, scope, d, holder);
@@ -185,7 +195,7 @@ void collect(const AttrPath& p, const json_t* scope, const DerivedAttributes* d,
                                                            : nullptr;
     auto add = [&](const json_t* e) {
         if (sub) {
-            if (const json_t* s = json_object_get(e, sub)) out->push_back(s);
+            if (const json_t* s = sub_value(e, sub, absent_primary_is_false)) out->push_back(s);
         } else {
             out->push_back(e);
         }
@@ -290,7 +300,8 @@ bool matches(const Filter& f, const json_t* scope, const DerivedAttributes* d) {
         return d->has_value(f.path.attribute->name, str_view(f.value.get()));
     std::vector<const json_t*> values;
     Json holder;
-    collect(f.path, scope, d, &values, &holder);
+    collect(f.path, scope, d, &values, &holder,
+            f.op != FilterOp::Pr && json_is_boolean(f.value.get()));
     const Attribute& t = *target(f.path);
     if (f.op == FilterOp::Pr) {
         for (const json_t* v : values)

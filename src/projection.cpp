@@ -10,10 +10,8 @@ namespace scim {
 void Projection::parse(std::string_view list, const ResourceType& rt, std::vector<Item>* out) {
     while (!list.empty()) {
         size_t comma = list.find(',');
-        std::string_view one = list.substr(0, comma);
+        std::string_view one = trim(list.substr(0, comma));
         list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-        while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
-        while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
         if (one.empty()) continue;
         Item item;
         if (const Schema* ext = find_extension(rt, one)) {

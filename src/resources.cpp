@@ -41,8 +41,7 @@ bool is_group(const ResourceKind& k) { return strcmp(k.derived, "members") == 0;
 // RFC 7232 weak comparison against a list of entity tags, or "*".
 bool etag_matches(std::string_view header, std::string_view version) {
     auto opaque = [](std::string_view t) {
-        while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-        while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+        t = trim(t);
         if (t.size() >= 2 && (t[0] == 'W' || t[0] == 'w') && t[1] == '/') t.remove_prefix(2);
         return t;
     };
@@ -441,6 +440,7 @@ void resource_create(Context& ctx, const ResourceKind& k) {
     for (const std::string& m : in.members) add_member(txn, ctx.store, ctx.dir, created.id, m);
     respond_resource(ctx, k, txn, created.id, created.record, projection_of(q, k), 201);
     ctx.resp->location = dup_field(location_of(ctx.base_url, k, created.id));
+    bump_generation(txn, ctx.store);
     txn.commit();
     ctx.resp->changed = 1;
 }
@@ -479,6 +479,7 @@ void resource_replace(Context& ctx, const ResourceKind& k, std::string_view id) 
         for (const std::string& m : members) add_member(txn, ctx.store, ctx.dir, id, m);
     }
     respond_resource(ctx, k, txn, id, record, projection_of(q, k), 200);
+    bump_generation(txn, ctx.store);
     txn.commit();
     ctx.resp->changed = 1;
 }
@@ -513,6 +514,7 @@ void resource_patch(Context& ctx, const ResourceKind& k, std::string_view id) {
         respond_resource(ctx, k, txn, id, record, projection_of(q, k), 200);
     }
     if (changed) {
+        bump_generation(txn, ctx.store);
         txn.commit();
         ctx.resp->changed = 1;
     }
@@ -537,6 +539,7 @@ void resource_delete(Context& ctx, const ResourceKind& k, std::string_view id) {
     }
     txn.del(ctx.store.resources, resource_key(ctx.dir.name, k.type.name, id));
     add_to_count(txn, ctx.store, ctx.dir.name, k.type.name, -1);
+    bump_generation(txn, ctx.store);
     txn.commit();
     ctx.resp->changed = 1;
     ctx.resp->status = 204;

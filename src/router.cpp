@@ -101,12 +101,22 @@ bool accepts_only_json(std::string_view accept) {
     bool json = false;
     while (!accept.empty()) {
         size_t comma = accept.find(',');
-        std::string_view range = accept.substr(0, comma);
-        range = range.substr(0, range.find(';'));
-        while (!range.empty() && range.front() == ' ') range.remove_prefix(1);
-        while (!range.empty() && range.back() == ' ') range.remove_suffix(1);
-        if (iequals(range, "application/scim+json")) return false;
-        if (iequals(range, "application/json")) json = true;
+        std::string_view item = accept.substr(0, comma);
+        size_t semi = item.find(';');
+        std::string_view range = trim(item.substr(0, semi));
+        // q=0 is "not acceptable" (RFC 9110 §12.4.2); other weights only order
+        bool refused = false;
+        for (std::string_view params = semi == std::string_view::npos ? std::string_view()
+                                                                       : item.substr(semi + 1);
+             !params.empty();) {
+            size_t next = params.find(';');
+            std::string_view param = trim(params.substr(0, next));
+            if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=')
+                refused = param.substr(2).find_first_not_of("0.") == std::string_view::npos;
+            params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
+        }
+        if (!refused && iequals(range, "application/scim+json")) return false;
+        if (!refused && iequals(range, "application/json")) json = true;
         accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
     }
     return json;

@@ -269,6 +269,7 @@ std::string create_user(Store& store, const Sp& sp, const scim_saml_assertion_t&
     Json user = normalize_resource(u.get(), kUserResource);
     Txn txn = Txn::write(store);
     NewUser created = insert_user(txn, store, sp.dir, user.get());
+    bump_generation(txn, store);
     txn.commit();
     return created.id;
 }

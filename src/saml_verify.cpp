@@ -480,7 +480,7 @@ void require_signature(const Acs& a) {
 std::string text(xmlNode* n, const char* what) {
     std::string v;
     if (!text_of(n, &v)) invalid("%s holds markup, expected text", what);
-    return trim(v);
+    return std::string(trim(v));
 }
 
 // A failed login passed off as a success: the top-level StatusCode must
@@ -496,7 +496,7 @@ void check_status(const Acs& a) {
     if (msg) text_of(msg, &message);
     invalid("the IdP answered status \"%s\"%s%s%s%s, expected Success", q(value).c_str(),
             second.empty() ? "" : " / ", q(second).c_str(), message.empty() ? "" : ": ",
-            q(trim(message)).c_str());
+            q(std::string(trim(message))).c_str());
 }
 
 // Assertions from another IdP (or another tenant of the same one): the
@@ -751,7 +751,7 @@ void read_attributes(Acs& a) {
             for (xmlNode* v : children(at, kNsAssertion, "AttributeValue")) {
                 std::string value;
                 if (!text_of(v, &value)) continue;  // structured values are not used
-                value = trim(value);
+                value = std::string(trim(value));
                 for (const std::string& name : names) {
                     if (name.empty() || (&name == &names[1] && name == names[0])) continue;
                     json_t* arr = json_object_get(attrs.get(), name.c_str());

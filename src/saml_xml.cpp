@@ -267,14 +267,6 @@ bool text_of(const xmlNode* n, std::string* out) {
     return true;
 }
 
-std::string trim(std::string_view s) {
-    const char* ws = " \t\r\n";
-    size_t b = s.find_first_not_of(ws);
-    if (b == std::string_view::npos) return std::string();
-    size_t e = s.find_last_not_of(ws);
-    return std::string(s.substr(b, e - b + 1));
-}
-
 std::string node_path(const xmlNode* n) {
     std::string path;
     for (; n && n->type == XML_ELEMENT_NODE; n = n->parent)

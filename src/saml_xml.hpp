@@ -135,7 +135,6 @@ std::string attr(const xmlNode* n, const char* name);
 // its text and CDATA children; comments and processing instructions are
 // not text. Fails (returns false) if the element has child elements.
 bool text_of(const xmlNode* n, std::string* out);
-std::string trim(std::string_view s);
 std::string node_path(const xmlNode* n);
 
 // Encodings.

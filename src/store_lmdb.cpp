@@ -497,6 +497,43 @@ extern "C" int scim_store_stat(scim_store_t* store, const char* directory,
     }
 }
 
+namespace scim {
+
+static uint64_t read_generation(Txn& txn, Store& store) {
+    std::string_view v;
+    uint64_t g = 0;
+    if (txn.get(store.meta, "generation", &v) && v.size() == sizeof(g)) std::memcpy(&g, v.data(), sizeof(g));
+    return g;
+}
+
+void bump_generation(Txn& txn, Store& store) {
+    uint64_t g = read_generation(txn, store) + 1;
+    txn.put(store.meta, "generation", std::string_view(reinterpret_cast<const char*>(&g), sizeof(g)));
+}
+
+}  // namespace scim
+
+extern "C" int scim_store_generation(scim_store_t* store, uint64_t* generation) noexcept {
+    try {
+        // LMDB's last committed transaction: when no process has written
+        // since the last call, the counter cannot have moved.
+        MDB_envinfo info;
+        int rc = mdb_env_info(store->env, &info);
+        if (rc != 0) return rc;
+        if (info.me_last_txnid != store->generation_txnid) {
+            Txn txn = Txn::read(*store);
+            store->generation = read_generation(txn, *store);
+            store->generation_txnid = info.me_last_txnid;
+        }
+        *generation = store->generation;
+        return SCIM_OK;
+    } catch (const StoreError& e) {
+        return e.code;
+    } catch (...) {
+        return SCIM_EINTERNAL;
+    }
+}
+
 extern "C" int scim_store_directories(scim_store_t* store, char* buf, size_t len) noexcept {
     try {
         if (len == 0) return SCIM_EINVAL;

@@ -37,6 +37,9 @@ struct scim_store_s {
     // A reset read-only transaction kept for mdb_txn_renew(): a renew costs a
     // fraction of a fresh mdb_txn_begin() on the read path.
     MDB_txn* idle_reader = nullptr;
+    // scim_store_generation()'s last answer, and the transaction it read.
+    size_t generation_txnid = 0;
+    uint64_t generation = 0;
     ~scim_store_s();
 };
 
@@ -90,6 +93,10 @@ private:
     MDB_txn* txn_;
     bool readonly_;
 };
+
+// Moves the directory generation (see scim_store_generation()); called by
+// every write of users or groups before it commits.
+void bump_generation(Txn& txn, Store& store);
 
 // Iterates keys that start with a prefix, in key order.
 class PrefixCursor {

@@ -133,9 +133,7 @@ namespace scim {
 bool authorized(const Directory& dir, std::string_view authorization) {
     static const std::string_view scheme = "Bearer ";
     if (!istarts_with(authorization, scheme)) return false;
-    std::string_view token = authorization.substr(scheme.size());
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    std::string_view token = trim(authorization.substr(scheme.size()));
     if (token.empty()) return false;
     // Tokens are of one length, so comparing only equal lengths tells an
     // attacker nothing the token format does not.

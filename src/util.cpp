@@ -123,6 +123,13 @@ bool parse_datetime(std::string_view s, int64_t* ms) {
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
+std::string_view trim(std::string_view s) {
+    const char* ws = " \t\r\n";
+    size_t b = s.find_first_not_of(ws);
+    if (b == std::string_view::npos) return std::string_view();
+    return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
 std::string ascii_lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = ascii_lower(c);

@@ -27,6 +27,8 @@ bool parse_datetime(std::string_view s, int64_t* ms);
 // caseExact=false values. Non-ASCII bytes are compared as they are.
 char ascii_lower(char c);
 std::string ascii_lower(std::string_view s);
+// Without spaces, tabs, CRs and LFs (HTTP's OWS, XML's whitespace) at either end.
+std::string_view trim(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view s, std::string_view prefix);
 

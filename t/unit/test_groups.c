@@ -196,6 +196,31 @@ START_TEST(back_to_back_creates_keep_their_order)
 }
 END_TEST
 
+/* The directory generation moves with every committed change of users or
+ * groups, and only then: reads and PATCHes that change nothing keep it. */
+START_TEST(generation_moves_with_changes_only)
+{
+    uint64_t g0, g;
+    ck_assert_int_eq(scim_store_generation(env.store, &g0), SCIM_OK);
+    char u[40], path[96];
+    snprintf(u, sizeof(u), "%s", new_user("gen"));
+    ck_assert_int_eq(scim_store_generation(env.store, &g), SCIM_OK);
+    ck_assert_msg(g == g0 + 1, "after a POST: expected %llu, got %llu", (unsigned long long) g0 + 1,
+                  (unsigned long long) g);
+    snprintf(path, sizeof(path), "/Users/%s", u);
+    json_decref(unit_do(&env, SCIM_METHOD_GET, path, NULL, NULL, 200, NULL));
+    json_decref(unit_do(&env, SCIM_METHOD_PATCH, path, NULL,
+                        PATCHOP "[{\"op\":\"replace\",\"path\":\"userName\",\"value\":\"gen\"}]}", 200, NULL));
+    ck_assert_int_eq(scim_store_generation(env.store, &g), SCIM_OK);
+    ck_assert_msg(g == g0 + 1, "after a GET and a PATCH that changes nothing: expected %llu, got %llu",
+                  (unsigned long long) g0 + 1, (unsigned long long) g);
+    json_decref(unit_do(&env, SCIM_METHOD_DELETE, path, NULL, NULL, 204, NULL));
+    ck_assert_int_eq(scim_store_generation(env.store, &g), SCIM_OK);
+    ck_assert_msg(g == g0 + 2, "after a DELETE: expected %llu, got %llu", (unsigned long long) g0 + 2,
+                  (unsigned long long) g);
+}
+END_TEST
+
 START_TEST(ten_thousand_members_in_one_patch)
 {
     enum { N = 10000 };
@@ -342,6 +367,7 @@ int main(void)
     tcase_add_test(tc, group_lifecycle_and_both_directions);
     tcase_add_test(tc, deletes_cascade_through_the_index);
     tcase_add_test(tc, back_to_back_creates_keep_their_order);
+    tcase_add_test(tc, generation_moves_with_changes_only);
     tcase_add_test(tc, ten_thousand_members_in_one_patch);
     tcase_add_test(tc, put_replaces_members_and_filters_find_them);
     tcase_add_test(tc, patch_operations_see_the_ones_before);

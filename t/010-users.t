@@ -38,7 +38,9 @@ is($user->{userName}, 'Bjensen@Example.com', 'userName keeps its case');
 # content negotiation (RFC 7644 §3.8): application/json when that is all the client accepts
 for (['application/json' => 'application/json'], ['application/json;q=0.9' => 'application/json'],
      ['application/scim+json, application/json' => 'application/scim+json'],
-     ['*/*' => 'application/scim+json'], ['text/html' => 'application/scim+json']) {
+     ['*/*' => 'application/scim+json'], ['text/html' => 'application/scim+json'],
+     ['application/scim+json;q=0, application/json' => 'application/json'],
+     ['application/json;q=0.0, application/scim+json;q=0.5' => 'application/scim+json']) {
     my ($accept, $want) = @$_;
     my $r = $n->scim(GET => "/Users/$id", undef, headers => { Accept => $accept });
     is($r->{headers}{'content-type'}, $want, "Accept: $accept answers $want");

@@ -385,6 +385,11 @@ static const struct {
     { "emails[type eq \"work\" and value co \"@example.com\"]", 1 },
     { "emails[type eq \"home\"]", 2 },
     { "emails[not (type eq \"work\")]", 2 },
+    /* RFC 7643 §2.4: a value without "primary" is not primary */
+    { "emails[primary eq false and value eq \"babs@jensen.org\"]", 1 },
+    { "emails.primary eq false", 3 },
+    { "emails[primary eq true]", 1 },
+    { "emails.primary pr", 1 },                       /* pr still means "sent" */
     { "emails.type eq \"work\" and emails.value co \"jensen.org\"", 1 },
     { "userName eq \"bjensen\" or userName eq \"jsmith\"", 2 },
     { "userName eq \"bjensen\" or userName eq \"jsmith\" and active eq true", 1 },
@@ -441,6 +446,7 @@ static const struct {
     { "userName eq 1", "\"userName\" is a string: compare it with a quoted value" },
     { "meta.created gt \"yesterday\"", "is a dateTime" },
     { "meta.location co \"Users\"", "\"meta.location\" cannot be filtered" },
+    { "meta.location pr", "\"meta.location\" cannot be filtered" },
     { "meta.created gt \"2000-01-01T00:00:00+25:00\"", "is a dateTime" },
     { "meta.created gt \"2023-02-29T00:00:00Z\"", "is a dateTime" },
     { "meta.created gt \"2024-04-31T00:00:00Z\"", "is a dateTime" },

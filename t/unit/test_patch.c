@@ -148,6 +148,10 @@ static const struct {
       "\"displayName\":\"Babs Jensen\",\"active\":true," BASE_EMAILS "," BASE_ADDRESSES ","
       "\"" ENT "\":{\"department\":\"D2\",\"costCenter\":\"C1\",\"employeeNumber\":\"42\"}}",
       200, NULL, NULL },
+    { "a value without primary is the one primary eq false selects",
+      OPS("{\"op\":\"replace\",\"path\":\"emails[primary eq false].value\",\"value\":\"new@x.org\"}"),
+      "{" BASE_REST ",\"active\":true,\"emails\":[{\"value\":\"bjensen@example.com\",\"type\":\"work\",\"primary\":true},"
+      "{\"value\":\"new@x.org\",\"type\":\"home\"}]," BASE_ADDRESSES "}", 200, NULL, NULL },
     { "a filter write whose value contradicts the filter adds nothing",
       OPS("{\"op\":\"replace\",\"path\":\"addresses[type eq \\\"home\\\"]\",\"value\":{\"type\":\"other\",\"locality\":\"M\"}}"),
       NULL, 400, "noTarget", "the value written would not match it either" },

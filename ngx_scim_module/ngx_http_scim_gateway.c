@@ -824,21 +824,36 @@ ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
     p = h->value.data;
     last = p + h->value.len;
 
+    /*
+     * Items are split and named the way the session lookup reads them
+     * (ngx_http_parse_multi_header_lines(): "," separates too, the name
+     * may be followed by spaces and is compared ignoring case), so that
+     * nothing the lookup would accept reaches the app.
+     */
+
     while (p < last) {
         start = p;
 
-        while (start < last && (*start == ' ' || *start == ';')) {
+        while (start < last
+               && (*start == ' ' || *start == '\t' || *start == ';'
+                   || *start == ','))
+        {
             start++;
         }
 
-        end = ngx_strlchr(start, last, ';');
-        if (end == NULL) {
-            end = last;
+        for (end = start; end < last && *end != ';' && *end != ','; end++) {
+            /* void */
         }
 
         name_end = ngx_strlchr(start, end, '=');
         if (name_end == NULL) {
             name_end = end;
+        }
+
+        while (name_end > start
+               && (name_end[-1] == ' ' || name_end[-1] == '\t'))
+        {
+            name_end--;
         }
 
         if (start < end
@@ -886,9 +901,10 @@ ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf, u_char *name,
         }
 
         if ((dirs[i]->cookie_name.len == len
-             && ngx_strncmp(dirs[i]->cookie_name.data, name, len) == 0)
+             && ngx_strncasecmp(dirs[i]->cookie_name.data, name, len) == 0)
             || (dirs[i]->request_cookie.len == len
-                && ngx_strncmp(dirs[i]->request_cookie.data, name, len) == 0))
+                && ngx_strncasecmp(dirs[i]->request_cookie.data, name, len)
+                   == 0))
         {
             return 1;
         }

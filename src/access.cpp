@@ -46,9 +46,15 @@ bool valid_name(std::string_view s) {
 // and the escape character are encoded too.
 void append_header_safe(std::string* out, std::string_view s, bool list_item) {
     static const char hexdigits[] = "0123456789ABCDEF";
-    for (char ch : s) {
+    // Spaces at either end are encoded too: a field value (and what an
+    // app trims out of a comma-separated list) loses them, and
+    // " alice@example.com" would reach the app as another user's name.
+    size_t first = s.find_first_not_of(' '), last = s.find_last_not_of(' ');
+    for (size_t i = 0; i < s.size(); i++) {
+        char ch = s[i];
         unsigned char c = static_cast<unsigned char>(ch);
-        if (c < 0x20 || c == 0x7f || (list_item && (c == ',' || c == '%'))) {
+        bool edge_space = c == ' ' && (first == std::string_view::npos || i < first || i > last);
+        if (c < 0x20 || c == 0x7f || edge_space || (list_item && (c == ',' || c == '%'))) {
             out->push_back('%');
             out->push_back(hexdigits[c >> 4]);
             out->push_back(hexdigits[c & 0xf]);

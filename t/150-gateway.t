@@ -194,6 +194,14 @@ ok(!exists $h->{x_remote_user}, 'the underscore disguise is removed');
 $res = get('/jira/page', Cookie => "theme=dark; $cookie; scim_session_req=abc; lang=en");
 is(echoed($res)->{headers}{cookie}, 'theme=dark; lang=en',
    'the app gets its own cookies, not the session and login cookies');
+# written the ways the session lookup still accepts: another case, a space
+# before "=", a comma as the separator
+(my $session_value = $cookie) =~ s/^[^=]+=//;
+for my $variant ("SCIM_SESSION=$session_value", "scim_session =$session_value", "theme=dark, scim_session=$session_value") {
+    $res = get('/jira/page', Cookie => $variant);
+    my $got = echoed($res)->{headers}{cookie} // '';
+    unlike($got, qr/\Q$session_value\E/, "Cookie: $variant: the session value never reaches the app (got \"$got\")");
+}
 
 # The session and login cookies never reach the app, whatever identity
 # headers the client sends alongside, in whatever order and case; a Cookie

@@ -166,6 +166,9 @@ START_TEST(display_names_and_header_safety)
         { "{\"schemas\":[\"" CORE "\"],\"userName\":\"u4\"}", "u4", "u4" },
         { "{\"schemas\":[\"" CORE "\"],\"userName\":\"evil\\r\\nX-Admin: 1\",\"displayName\":\"tab\\there\\u007f\"}",
           "tab%09here%7F", "evil%0D%0AX-Admin: 1" },
+        /* spaces at either end would be trimmed away by the app: another user's name */
+        { "{\"schemas\":[\"" CORE "\"],\"userName\":\" alice@example.com \",\"displayName\":\"  Two  Spaces  \"}",
+          "%20%20Two  Spaces%20%20", "%20alice@example.com%20" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *id = new_id("/Users", cases[i].user);

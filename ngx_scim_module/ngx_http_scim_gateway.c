@@ -1188,19 +1188,30 @@ static ngx_int_t
 ngx_http_scim_rebuild_headers(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf)
 {
-    ngx_uint_t         i, cookie;
+    ngx_uint_t         i, n, cookie;
     ngx_list_part_t   *part, old;
     ngx_table_elt_t   *h, *copy;
 #if (nginx_version >= 1023000)
     ngx_table_elt_t  **link;
 #else
-    ngx_uint_t         j, n;
+    ngx_uint_t         j;
     ngx_table_elt_t  **cookies;
 #endif
 
     old = r->headers_in.headers.part;
 
-    if (ngx_list_init(&r->headers_in.headers, r->pool, 20,
+    /*
+     * One part for the copies and the identity headers pushed next: no
+     * more pool than they need.
+     */
+
+    n = NGX_HTTP_SCIM_IDENTITY_N + 1;
+
+    for (part = &old; part; part = part->next) {
+        n += part->nelts;
+    }
+
+    if (ngx_list_init(&r->headers_in.headers, r->pool, n,
                       sizeof(ngx_table_elt_t))
         != NGX_OK)
     {

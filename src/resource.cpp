@@ -1,5 +1,6 @@
 #include "resource.hpp"
 
+#include <cstring>
 #include <vector>
 
 #include "scim_error.hpp"
@@ -133,7 +134,10 @@ Json normalize_value(const json_t* v, const Attribute& a, const std::string& pat
         fail(400, "invalidValue",
              format("attribute \"%s\" has %zu values marked primary; at most one may be",
                     path.c_str(), primaries));
-    if (json_array_size(out.get()) > kMaxValues)
+    // A group's members live in the membership index, not in the record:
+    // like a PATCH, a POST or PUT may carry as many as the body allows (a
+    // client that reads a large group back and PUTs it must not fail).
+    if (json_array_size(out.get()) > kMaxValues && strcmp(a.name, "members") != 0)
         fail(400, "invalidValue", format("attribute \"%s\" has more than %zu values", path.c_str(),
                                          kMaxValues));
     if (json_array_size(out.get()) == 0) return nullptr;

@@ -262,6 +262,15 @@ START_TEST(ten_thousand_members_in_one_patch)
     ck_assert_ptr_null(json_object_get(json_array_get(json_object_get(found, "Resources"), 0), "members"));
     json_decref(found);
 
+    /* members are not capped like other multi-valued attributes: a client
+     * that PUTs a large group back (as PATCH built it) succeeds */
+    p = body;
+    p += sprintf(p, "{\"schemas\":[\"" GROUP "\"],\"displayName\":\"big\",\"members\":[");
+    for (int i = 0; i < N; i++) p += sprintf(p, "%s{\"value\":\"%s\"}", i ? "," : "", ids[i]);
+    sprintf(p, "]}");
+    json_decref(unit_do(&env, SCIM_METHOD_PUT, path, "excludedAttributes=members", body, 200, NULL));
+    ck_assert_uint_eq(count_members(gid), N);
+
     /* remove them all again in one PATCH, in the Entra value-array form */
     p = body;
     p += sprintf(p, PATCHOP "[{\"op\":\"Remove\",\"path\":\"members\",\"value\":[");

@@ -109,6 +109,10 @@ static ngx_int_t ngx_http_scim_saml_refuse(ngx_http_request_t *r,
 
 static ngx_http_scim_saml_ctx_t *ngx_http_scim_saml_session(
     ngx_http_request_t *r, ngx_http_scim_directory_t *only);
+static ngx_int_t ngx_http_scim_saml_lookup_id(ngx_http_request_t *r,
+    ngx_http_scim_directory_t *dir, ngx_http_scim_saml_ctx_t *ctx);
+static u_char *ngx_http_scim_saml_next_cookie(u_char *p, u_char *last,
+    ngx_str_t *name, ngx_str_t *value);
 static ngx_int_t ngx_http_scim_saml_lookup(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir, ngx_http_scim_saml_ctx_t *ctx);
 static void ngx_http_scim_saml_cache(ngx_http_request_t *r,
@@ -1672,23 +1676,133 @@ ngx_http_scim_saml_session(ngx_http_request_t *r,
  * 15 minutes), so the hot path stays a lookup in shared memory.
  */
 
+/*
+ * Every cookie of the session's name is tried, in order, until one is a
+ * live session: a stale or planted cookie of that name sent first (a
+ * sibling subdomain can set one with a longer Path) must not lock the
+ * user out.
+ */
+
 static ngx_int_t
 ngx_http_scim_saml_lookup(ngx_http_request_t *r,
+    ngx_http_scim_directory_t *dir, ngx_http_scim_saml_ctx_t *ctx)
+{
+    u_char            *p, *last;
+    ngx_int_t          rc;
+    ngx_str_t          value;
+    ngx_table_elt_t   *h;
+#if (nginx_version < 1023000)
+    ngx_uint_t         i;
+    ngx_table_elt_t  **cookies;
+
+    cookies = r->headers_in.cookies.elts;
+
+    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
+        h = cookies[i];
+#else
+    for (h = r->headers_in.cookie; h; h = h->next) {
+#endif
+
+        p = h->value.data;
+        last = p + h->value.len;
+
+        while ((p = ngx_http_scim_saml_next_cookie(p, last, &dir->cookie_name,
+                                                   &value))
+               != NULL)
+        {
+            if (scim_saml_decode_id((char *) value.data, value.len, ctx->id)
+                != SCIM_OK)
+            {
+                continue;
+            }
+
+            rc = ngx_http_scim_saml_lookup_id(r, dir, ctx);
+            if (rc != NGX_DECLINED) {
+                return rc;
+            }
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The next cookie named "name" in a Cookie header, read the way
+ * ngx_http_parse_multi_header_lines() reads it (";" or "," between
+ * cookies, the name compared ignoring case); NULL when there is none.
+ */
+
+static u_char *
+ngx_http_scim_saml_next_cookie(u_char *p, u_char *last, ngx_str_t *name,
+    ngx_str_t *value)
+{
+    u_char  *start, *end, *eq, *name_end;
+
+    while (p < last) {
+        while (p < last
+               && (*p == ' ' || *p == '\t' || *p == ';' || *p == ','))
+        {
+            p++;
+        }
+
+        start = p;
+
+        while (p < last && *p != ';' && *p != ',') {
+            p++;
+        }
+
+        end = p;
+
+        eq = ngx_strlchr(start, end, '=');
+        if (eq == NULL) {
+            continue;
+        }
+
+        for (name_end = eq;
+             name_end > start && (name_end[-1] == ' ' || name_end[-1] == '\t');
+             name_end--)
+        {
+            /* void */
+        }
+
+        if ((size_t) (name_end - start) != name->len
+            || ngx_strncasecmp(start, name->data, name->len) != 0)
+        {
+            continue;
+        }
+
+        value->data = eq + 1;
+
+        while (value->data < end && *value->data == ' ') {
+            value->data++;
+        }
+
+        while (end > value->data && end[-1] == ' ') {
+            end--;
+        }
+
+        value->len = end - value->data;
+
+        return p;
+    }
+
+    return NULL;
+}
+
+
+/* the session of one decoded id (ctx->id), from the zone or LMDB */
+
+static ngx_int_t
+ngx_http_scim_saml_lookup_id(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir, ngx_http_scim_saml_ctx_t *ctx)
 {
     int                         rc;
     size_t                      len;
     int64_t                     now, idle, interval;
-    ngx_str_t                   cookie, value, *key;
+    ngx_str_t                   value, *key;
     scim_saml_session_t        *session;
     ngx_http_scim_main_conf_t  *smcf;
-
-    if (ngx_http_scim_saml_cookie(r, &dir->cookie_name, &cookie) != NGX_OK
-        || scim_saml_decode_id((char *) cookie.data, cookie.len, ctx->id)
-           != SCIM_OK)
-    {
-        return NGX_DECLINED;
-    }
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_scim_module);
 

@@ -194,6 +194,12 @@ ok(!exists $h->{x_remote_user}, 'the underscore disguise is removed');
 $res = get('/jira/page', Cookie => "theme=dark; $cookie; scim_session_req=abc; lang=en");
 is(echoed($res)->{headers}{cookie}, 'theme=dark; lang=en',
    'the app gets its own cookies, not the session and login cookies');
+# a stale or planted cookie of the same name sent first (a sibling
+# subdomain can set one with a longer Path) does not lock the user out
+for my $planted ('scim_session=bad', 'scim_session=' . ('A' x 43)) {
+    $res = get('/jira/page', Cookie => "$planted; $cookie");
+    is($res->{status}, 200, "Cookie: $planted first, then the live session: let in") or diag($res->{body});
+}
 # written the ways the session lookup still accepts: another case, a space
 # before "=", a comma as the separator
 (my $session_value = $cookie) =~ s/^[^=]+=//;

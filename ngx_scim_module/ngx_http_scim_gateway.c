@@ -900,11 +900,17 @@ ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf, u_char *name,
             continue;
         }
 
+        /* exactly as a browser sends it first: the cheap compare */
+
         if ((dirs[i]->cookie_name.len == len
-             && ngx_strncasecmp(dirs[i]->cookie_name.data, name, len) == 0)
+             && (ngx_memcmp(dirs[i]->cookie_name.data, name, len) == 0
+                 || ngx_strncasecmp(dirs[i]->cookie_name.data, name, len)
+                    == 0))
             || (dirs[i]->request_cookie.len == len
-                && ngx_strncasecmp(dirs[i]->request_cookie.data, name, len)
-                   == 0))
+                && (ngx_memcmp(dirs[i]->request_cookie.data, name, len) == 0
+                    || ngx_strncasecmp(dirs[i]->request_cookie.data, name,
+                                       len)
+                       == 0)))
         {
             return 1;
         }

@@ -1767,7 +1767,8 @@ ngx_http_scim_saml_next_cookie(u_char *p, u_char *last, ngx_str_t *name,
         }
 
         if ((size_t) (name_end - start) != name->len
-            || ngx_strncasecmp(start, name->data, name->len) != 0)
+            || (ngx_memcmp(start, name->data, name->len) != 0
+                && ngx_strncasecmp(start, name->data, name->len) != 0))
         {
             continue;
         }

@@ -50,7 +50,7 @@ static ngx_int_t ngx_http_scim_strip_session_cookies(ngx_http_request_t *r,
 static ngx_int_t ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
     ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h, ngx_uint_t *emptied);
 static ngx_uint_t ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf,
-    u_char *name, size_t len);
+    ngx_str_t *name);
 static ngx_int_t ngx_http_scim_identity_set(ngx_http_request_t *r,
     ngx_http_scim_loc_conf_t *slcf, scim_access_t *access);
 static ngx_int_t ngx_http_scim_identity_push(ngx_http_request_t *r,
@@ -811,8 +811,9 @@ static ngx_int_t
 ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
     ngx_http_scim_main_conf_t *smcf, ngx_table_elt_t *h, ngx_uint_t *emptied)
 {
-    u_char      *p, *last, *start, *end, *name_end, *out, *o;
-    ngx_uint_t   changed;
+    u_char                  *p, *last, *out, *o;
+    ngx_uint_t               changed;
+    ngx_http_scim_cookie_t   cookie;
 
     out = ngx_pnalloc(r->pool, h->value.len);
     if (out == NULL) {
@@ -824,53 +825,21 @@ ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
     p = h->value.data;
     last = p + h->value.len;
 
-    /*
-     * Items are split and named the way the session lookup reads them
-     * (ngx_http_parse_multi_header_lines(): "," separates too, the name
-     * may be followed by spaces and is compared ignoring case), so that
-     * nothing the lookup would accept reaches the app.
-     */
+    /* read as the session lookup reads it: nothing it accepts stays */
 
-    while (p < last) {
-        start = p;
+    while ((p = ngx_http_scim_cookie_next(p, last, &cookie)) != NULL) {
 
-        while (start < last
-               && (*start == ' ' || *start == '\t' || *start == ';'
-                   || *start == ','))
-        {
-            start++;
-        }
-
-        for (end = start; end < last && *end != ';' && *end != ','; end++) {
-            /* void */
-        }
-
-        name_end = ngx_strlchr(start, end, '=');
-        if (name_end == NULL) {
-            name_end = end;
-        }
-
-        while (name_end > start
-               && (name_end[-1] == ' ' || name_end[-1] == '\t'))
-        {
-            name_end--;
-        }
-
-        if (start < end
-            && ngx_http_scim_session_cookie(smcf, start, name_end - start))
-        {
+        if (ngx_http_scim_session_cookie(smcf, &cookie.name)) {
             changed = 1;
-
-        } else if (start < end) {
-            if (o != out) {
-                *o++ = ';';
-                *o++ = ' ';
-            }
-
-            o = ngx_cpymem(o, start, end - start);
+            continue;
         }
 
-        p = end + 1;
+        if (o != out) {
+            *o++ = ';';
+            *o++ = ' ';
+        }
+
+        o = ngx_cpymem(o, cookie.item.data, cookie.item.len);
     }
 
     if (changed) {
@@ -887,8 +856,8 @@ ngx_http_scim_strip_cookie_header(ngx_http_request_t *r,
 
 
 static ngx_uint_t
-ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf, u_char *name,
-    size_t len)
+ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf,
+    ngx_str_t *name)
 {
     ngx_uint_t                   i;
     ngx_http_scim_directory_t  **dirs;
@@ -896,21 +865,9 @@ ngx_http_scim_session_cookie(ngx_http_scim_main_conf_t *smcf, u_char *name,
     dirs = smcf->directories.elts;
 
     for (i = 0; i < smcf->directories.nelts; i++) {
-        if (dirs[i]->saml == NULL) {
-            continue;
-        }
-
-        /* exactly as a browser sends it first: the cheap compare */
-
-        if ((dirs[i]->cookie_name.len == len
-             && (ngx_memcmp(dirs[i]->cookie_name.data, name, len) == 0
-                 || ngx_strncasecmp(dirs[i]->cookie_name.data, name, len)
-                    == 0))
-            || (dirs[i]->request_cookie.len == len
-                && (ngx_memcmp(dirs[i]->request_cookie.data, name, len) == 0
-                    || ngx_strncasecmp(dirs[i]->request_cookie.data, name,
-                                       len)
-                       == 0)))
+        if (dirs[i]->saml
+            && (ngx_http_scim_cookie_is(name, &dirs[i]->cookie_name)
+                || ngx_http_scim_cookie_is(name, &dirs[i]->request_cookie)))
         {
             return 1;
         }

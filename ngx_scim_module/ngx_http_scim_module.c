@@ -1057,6 +1057,136 @@ ngx_http_scim_ctx_cleanup(void *data)
 
 
 /*
+ * Cookies are read one way everywhere (the session lookup, the login
+ * cookie, the stripper that keeps them from the app), the way nginx's
+ * ngx_http_parse_multi_header_lines() reads them: ";" or "," between
+ * cookies, spaces around, a name compared ignoring case.
+ */
+
+u_char *
+ngx_http_scim_cookie_next(u_char *p, u_char *last,
+    ngx_http_scim_cookie_t *cookie)
+{
+    u_char  *start, *end, *eq, *name_end;
+
+    while (p < last
+           && (*p == ' ' || *p == '\t' || *p == ';' || *p == ','))
+    {
+        p++;
+    }
+
+    if (p == last) {
+        return NULL;
+    }
+
+    start = p;
+
+    while (p < last && *p != ';' && *p != ',') {
+        p++;
+    }
+
+    end = p;
+
+    eq = ngx_strlchr(start, end, '=');
+    name_end = eq ? eq : end;
+
+    while (name_end > start && (name_end[-1] == ' ' || name_end[-1] == '\t')) {
+        name_end--;
+    }
+
+    cookie->item.data = start;
+    cookie->item.len = end - start;
+    cookie->name.data = start;
+    cookie->name.len = name_end - start;
+
+    if (eq == NULL) {
+        ngx_str_null(&cookie->value);
+        return p;
+    }
+
+    cookie->value.data = eq + 1;
+
+    while (cookie->value.data < end && *cookie->value.data == ' ') {
+        cookie->value.data++;
+    }
+
+    while (end > cookie->value.data && end[-1] == ' ') {
+        end--;
+    }
+
+    cookie->value.len = end - cookie->value.data;
+
+    return p;
+}
+
+
+ngx_uint_t
+ngx_http_scim_cookie_is(ngx_str_t *name, ngx_str_t *want)
+{
+    /* exactly as a browser sends it first: the cheap compare */
+
+    return name->len == want->len
+           && (ngx_memcmp(name->data, want->data, want->len) == 0
+               || ngx_strncasecmp(name->data, want->data, want->len) == 0);
+}
+
+
+/*
+ * The next value of the cookie "name" across the request's Cookie
+ * headers, in the order sent: NGX_OK, or NGX_DECLINED when there is none.
+ */
+
+ngx_int_t
+ngx_http_scim_cookie_value(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_http_scim_cookie_iter_t *it, ngx_str_t *value)
+{
+    u_char                  *last;
+    ngx_http_scim_cookie_t   cookie;
+
+    for ( ;; ) {
+
+        if (!it->started) {
+            it->started = 1;
+#if (nginx_version >= 1023000)
+            it->header = r->headers_in.cookie;
+#else
+            it->index = 0;
+            it->header = r->headers_in.cookies.nelts
+                         ? ((ngx_table_elt_t **) r->headers_in.cookies.elts)[0]
+                         : NULL;
+#endif
+            it->pos = it->header ? it->header->value.data : NULL;
+        }
+
+        if (it->header == NULL) {
+            return NGX_DECLINED;
+        }
+
+        last = it->header->value.data + it->header->value.len;
+
+        while ((it->pos = ngx_http_scim_cookie_next(it->pos, last, &cookie))
+               != NULL)
+        {
+            if (cookie.value.data && ngx_http_scim_cookie_is(&cookie.name, name))
+            {
+                *value = cookie.value;
+                return NGX_OK;
+            }
+        }
+
+#if (nginx_version >= 1023000)
+        it->header = it->header->next;
+#else
+        it->header = ++it->index < r->headers_in.cookies.nelts
+                     ? ((ngx_table_elt_t **) r->headers_in.cookies.elts)[it->index]
+                     : NULL;
+#endif
+        it->pos = it->header ? it->header->value.data : NULL;
+    }
+}
+
+
+/*
  * An "nginx -t" message that points at the directive a check concerns
  * rather than at the place parsing has reached when the check can run.
  */

@@ -214,6 +214,27 @@ ngx_int_t ngx_http_scim_api_header(ngx_http_request_t *r, char *name,
 ngx_int_t ngx_http_scim_send_body(ngx_http_request_t *r, const char *type,
     u_char *body, size_t len);
 ngx_http_scim_ctx_t *ngx_http_scim_request_ctx(ngx_http_request_t *r);
+
+/* One cookie of a Cookie header: the item as sent, its name and value. */
+typedef struct {
+    ngx_str_t                    item;
+    ngx_str_t                    name;
+    ngx_str_t                    value;    /* data is NULL without "=" */
+} ngx_http_scim_cookie_t;
+
+/* Where ngx_http_scim_cookie_value() goes on; zeroed before the first call. */
+typedef struct {
+    ngx_table_elt_t             *header;
+    ngx_uint_t                   index;
+    u_char                      *pos;
+    ngx_uint_t                   started;
+} ngx_http_scim_cookie_iter_t;
+
+u_char *ngx_http_scim_cookie_next(u_char *p, u_char *last,
+    ngx_http_scim_cookie_t *cookie);
+ngx_uint_t ngx_http_scim_cookie_is(ngx_str_t *name, ngx_str_t *want);
+ngx_int_t ngx_http_scim_cookie_value(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_http_scim_cookie_iter_t *it, ngx_str_t *value);
 void ngx_http_scim_zone_changed(ngx_http_scim_main_conf_t *smcf);
 ngx_int_t ngx_http_scim_zone_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);

@@ -111,8 +111,6 @@ static ngx_http_scim_saml_ctx_t *ngx_http_scim_saml_session(
     ngx_http_request_t *r, ngx_http_scim_directory_t *only);
 static ngx_int_t ngx_http_scim_saml_lookup_id(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir, ngx_http_scim_saml_ctx_t *ctx);
-static u_char *ngx_http_scim_saml_next_cookie(u_char *p, u_char *last,
-    ngx_str_t *name, ngx_str_t *value);
 static ngx_int_t ngx_http_scim_saml_lookup(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir, ngx_http_scim_saml_ctx_t *ctx);
 static void ngx_http_scim_saml_cache(ngx_http_request_t *r,
@@ -1687,108 +1685,28 @@ static ngx_int_t
 ngx_http_scim_saml_lookup(ngx_http_request_t *r,
     ngx_http_scim_directory_t *dir, ngx_http_scim_saml_ctx_t *ctx)
 {
-    u_char            *p, *last;
-    ngx_int_t          rc;
-    ngx_str_t          value;
-    ngx_table_elt_t   *h;
-#if (nginx_version < 1023000)
-    ngx_uint_t         i;
-    ngx_table_elt_t  **cookies;
+    ngx_int_t                     rc;
+    ngx_str_t                     value;
+    ngx_http_scim_cookie_iter_t   it;
 
-    cookies = r->headers_in.cookies.elts;
+    ngx_memzero(&it, sizeof(ngx_http_scim_cookie_iter_t));
 
-    for (i = 0; i < r->headers_in.cookies.nelts; i++) {
-        h = cookies[i];
-#else
-    for (h = r->headers_in.cookie; h; h = h->next) {
-#endif
-
-        p = h->value.data;
-        last = p + h->value.len;
-
-        while ((p = ngx_http_scim_saml_next_cookie(p, last, &dir->cookie_name,
-                                                   &value))
-               != NULL)
+    while (ngx_http_scim_cookie_value(r, &dir->cookie_name, &it, &value)
+           == NGX_OK)
+    {
+        if (scim_saml_decode_id((char *) value.data, value.len, ctx->id)
+            != SCIM_OK)
         {
-            if (scim_saml_decode_id((char *) value.data, value.len, ctx->id)
-                != SCIM_OK)
-            {
-                continue;
-            }
+            continue;
+        }
 
-            rc = ngx_http_scim_saml_lookup_id(r, dir, ctx);
-            if (rc != NGX_DECLINED) {
-                return rc;
-            }
+        rc = ngx_http_scim_saml_lookup_id(r, dir, ctx);
+        if (rc != NGX_DECLINED) {
+            return rc;
         }
     }
 
     return NGX_DECLINED;
-}
-
-
-/*
- * The next cookie named "name" in a Cookie header, read the way
- * ngx_http_parse_multi_header_lines() reads it (";" or "," between
- * cookies, the name compared ignoring case); NULL when there is none.
- */
-
-static u_char *
-ngx_http_scim_saml_next_cookie(u_char *p, u_char *last, ngx_str_t *name,
-    ngx_str_t *value)
-{
-    u_char  *start, *end, *eq, *name_end;
-
-    while (p < last) {
-        while (p < last
-               && (*p == ' ' || *p == '\t' || *p == ';' || *p == ','))
-        {
-            p++;
-        }
-
-        start = p;
-
-        while (p < last && *p != ';' && *p != ',') {
-            p++;
-        }
-
-        end = p;
-
-        eq = ngx_strlchr(start, end, '=');
-        if (eq == NULL) {
-            continue;
-        }
-
-        for (name_end = eq;
-             name_end > start && (name_end[-1] == ' ' || name_end[-1] == '\t');
-             name_end--)
-        {
-            /* void */
-        }
-
-        if ((size_t) (name_end - start) != name->len
-            || (ngx_memcmp(start, name->data, name->len) != 0
-                && ngx_strncasecmp(start, name->data, name->len) != 0))
-        {
-            continue;
-        }
-
-        value->data = eq + 1;
-
-        while (value->data < end && *value->data == ' ') {
-            value->data++;
-        }
-
-        while (end > value->data && end[-1] == ' ') {
-            end--;
-        }
-
-        value->len = end - value->data;
-
-        return p;
-    }
-
-    return NULL;
 }
 
 
@@ -2077,17 +1995,11 @@ static ngx_int_t
 ngx_http_scim_saml_cookie(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {
-    ngx_str_null(value);
+    ngx_http_scim_cookie_iter_t  it;
 
-#if (nginx_version >= 1023000)
-    return ngx_http_parse_multi_header_lines(r, r->headers_in.cookie, name,
-                                             value)
-           ? NGX_OK : NGX_DECLINED;
-#else
-    return ngx_http_parse_multi_header_lines(&r->headers_in.cookies, name,
-                                             value)
-           == NGX_DECLINED ? NGX_DECLINED : NGX_OK;
-#endif
+    ngx_memzero(&it, sizeof(ngx_http_scim_cookie_iter_t));
+
+    return ngx_http_scim_cookie_value(r, name, &it, value);
 }
 
 

@@ -173,8 +173,11 @@ ngx_http_scim_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * Called after a request committed a store change: the counter tells every
- * worker that what it may have derived from the store is stale.
+ * Called after a request committed a store change: counts this zone's
+ * writes for $scim_generation (a zone created afresh starts at 0). What is
+ * derived from the store (the gateway's decisions) is checked against the
+ * store's own directory generation instead, which every nginx sharing the
+ * store sees move.
  */
 
 void
